@@ -1,0 +1,221 @@
+"""Numerical checks shared by the notebooks' public checks and the hidden tests.
+
+This module needs nothing but numpy. A copy of it is embedded, unchanged, in every exercise
+notebook (``make exercises`` refreshes the copy and a test compares them), so a student who
+downloads one notebook runs the same checks that grade it.
+
+The main entry point is :func:`check_close`, which compares a student's array with the
+expected one and, when they differ, says *what* is wrong: the shape, a NaN, the size of the
+error and a likely cause (a transposed result, a sign error, a forgotten ``1/N``, ...).
+Failures raise :class:`CheckFailure`; doubts that do not cost points are issued as
+:class:`CheckWarning`.
+"""
+import warnings
+
+import numpy as np
+
+RTOL = 1e-6
+ATOL = 1e-9
+
+
+class CheckFailure(AssertionError):
+    """A check failed; the message says what was wrong and, when it can, why."""
+
+
+class CheckWarning(UserWarning):
+    """Something looks doubtful but is not wrong enough to lose points."""
+
+
+def rel_error(a, b):
+    r"""Largest elementwise relative error :math:`|a-b| / \max(10^{-8}, |a|+|b|)`.
+
+    a, b: arrays of the same shape (or scalars). Returns a float in [0, 1].
+    """
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if a.size == 0:
+        return 0.0
+    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
+
+
+def numerical_gradient(f, x, dout=None, h=1e-5):
+    r"""Central-difference gradient of ``sum(f(x) * dout)`` with respect to ``x``.
+
+    f: function of one array x of shape S returning an array of any shape T (or a scalar).
+    x: float64 array of shape S; it is changed in place during the computation and restored.
+    dout: upstream gradient of shape T (default: ones, i.e. the gradient of ``sum(f(x))``).
+    Returns an array of shape S with
+    :math:`\partial_i \approx (g(x + h e_i) - g(x - h e_i)) / 2h`, :math:`g = \sum f \cdot dout`.
+    """
+    x = np.asarray(x)
+    if x.dtype != np.float64:
+        raise TypeError("numerical_gradient needs a float64 array, got %s" % x.dtype)
+    grad = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"])
+    for _ in it:
+        i = it.multi_index
+        old = x[i]
+        x[i] = old + h
+        plus = np.asarray(f(x), dtype=np.float64)
+        x[i] = old - h
+        minus = np.asarray(f(x), dtype=np.float64)
+        x[i] = old
+        weight = np.ones_like(plus) if dout is None else np.asarray(dout, dtype=np.float64)
+        grad[i] = np.sum((plus - minus) * weight) / (2 * h)
+    return grad
+
+
+def _describe(value):
+    """A short description of a returned value's type and shape (never its numbers)."""
+    if isinstance(value, np.ndarray):
+        return "an array of shape %s and dtype %s" % (value.shape, value.dtype)
+    return "a value of type %s" % type(value).__name__
+
+
+def _as_float_array(name, value):
+    """Turn a returned value into a float64 array, or fail saying what came back instead."""
+    if value is None:
+        raise CheckFailure("%s: got None. Did you forget a `return`?" % name)
+    if isinstance(value, (bool, np.bool_)):
+        raise CheckFailure("%s: got a boolean, expected numbers." % name)
+    try:
+        arr = np.asarray(value)
+    except Exception:
+        raise CheckFailure("%s: got %s, expected numbers." % (name, _describe(value)))
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise CheckFailure("%s: got %s, expected numbers." % (name, _describe(value)))
+    if np.iscomplexobj(arr):
+        raise CheckFailure("%s: got complex numbers, expected real ones." % name)
+    return arr.astype(np.float64)
+
+
+def _likely_cause(got, expected, mistakes, rtol, atol):
+    """Name the first mistake whose wrong answer matches ``got``, else None.
+
+    mistakes: list of (description, wrong_value) pairs, tried in order; the generic
+    mistakes (sign, transpose, a constant factor) are tried after them.
+    """
+    for description, wrong in mistakes:
+        wrong = np.asarray(wrong, dtype=np.float64)
+        if wrong.shape == got.shape and np.allclose(got, wrong, rtol=rtol * 10, atol=atol * 10):
+            return description
+    if got.shape == expected.shape and np.any(expected != 0):
+        if np.allclose(got, -expected, rtol=rtol, atol=atol):
+            return "the sign is flipped (check a minus sign in the chain rule)"
+        if np.allclose(got, 0):
+            return "it is all zeros (is a gradient never written, or overwritten?)"
+        ratio = _constant_ratio(got, expected)
+        if ratio is not None:
+            return "it is %.6g times the right answer (a missing or extra factor?)" % ratio
+    return None
+
+
+def _constant_ratio(got, expected):
+    """The constant c with got == c * expected, if there is one, else None."""
+    mask = np.abs(expected) > 1e-12
+    if not np.any(mask):
+        return None
+    ratios = got[mask] / expected[mask]
+    c = float(np.median(ratios))
+    if c == 0 or not np.isfinite(c) or abs(c - 1) < 1e-6:
+        return None
+    if np.allclose(got, c * expected, rtol=1e-6, atol=1e-12):
+        return c
+    return None
+
+
+def _shape_message(name, got, expected):
+    """Explain a shape mismatch, spotting a transposed or flattened result."""
+    msg = "%s: got shape %s, expected shape %s." % (name, got.shape, expected.shape)
+    if got.T.shape == expected.shape and got.ndim == 2:
+        msg += " It looks transposed."
+    elif got.size == expected.size:
+        msg += " Same number of elements: check a reshape, keepdims or a missing axis."
+    elif got.size == 1 and expected.size > 1:
+        msg += " A single number came back: was everything summed (a missing axis=)?"
+    return msg
+
+
+def check_close(name, got, expected, *, rtol=RTOL, atol=ATOL, mistakes=(), reveal=False):
+    r"""Fail unless ``got`` matches ``expected`` elementwise; explain the difference.
+
+    name: what is checked, as the student knows it (e.g. ``"dx from mul_backward"``).
+    got: the student's value (array-like of shape S, or a scalar).
+    expected: the right value, array-like of shape S.
+    rtol, atol: the test is :math:`|got-expected| \le atol + rtol\,|expected|` everywhere.
+    mistakes: (description, wrong value) pairs for classic mistakes of this computation,
+        such as ``("forgot the 1/N", N * expected)``; the first that matches is named.
+    reveal: print the expected values in the message (public checks only, never in grading).
+    Returns None; raises CheckFailure. Warns (CheckWarning) about float32 results.
+    """
+    expected = np.asarray(expected, dtype=np.float64)
+    got_raw = got
+    got = _as_float_array(name, got)
+    if got.shape != expected.shape:
+        if got.size == expected.size and got.size > 1 and got.ndim <= 2 and expected.ndim <= 2:
+            # A transposed or reshaped result: still say whether the numbers are right.
+            if got.ndim == 2 and expected.ndim == 2 and got.T.shape == expected.shape:
+                if np.allclose(got.T, expected, rtol=rtol, atol=atol):
+                    raise CheckFailure(_shape_message(name, got, expected) +
+                                       " The values are right once transposed.")
+        raise CheckFailure(_shape_message(name, got, expected))
+    if not np.all(np.isfinite(got)):
+        bad = "NaN" if np.any(np.isnan(got)) else "inf"
+        raise CheckFailure("%s: contains %s where the right answer is finite "
+                           "(an overflow in exp, a log of 0, or a division by 0?)" % (name, bad))
+    if isinstance(got_raw, np.ndarray) and got_raw.dtype == np.float32:
+        warnings.warn(CheckWarning("%s: float32 result; compute in float64 for "
+                                   "gradient checks" % name), stacklevel=2)
+    if np.allclose(got, expected, rtol=rtol, atol=atol):
+        return None
+    err = rel_error(got, expected)
+    worst = np.unravel_index(np.argmax(np.abs(got - expected)), got.shape) if got.ndim else ()
+    msg = "%s: wrong values (largest relative error %.2e" % (name, err)
+    msg += ", at index %s)." % (tuple(int(i) for i in worst),) if got.ndim else ")."
+    cause = _likely_cause(got, expected, list(mistakes), rtol, atol)
+    if cause:
+        msg += " Likely cause: %s." % cause
+    if reveal:
+        msg += "\n  got:      %s\n  expected: %s" % (np.array2string(got, precision=6),
+                                                   np.array2string(expected, precision=6))
+    raise CheckFailure(msg)
+
+
+def check_gradient(name, f, x, analytic, dout=None, rtol=1e-5, h=1e-5):
+    """Compare an analytic gradient with central differences of ``f`` at ``x``.
+
+    f: function of x (shape S) returning an array of shape T; x: float64 array of shape S;
+    analytic: the gradient to check, shape S; dout: upstream gradient of shape T.
+    Raises CheckFailure naming ``name`` when they differ by more than ``rtol``.
+    """
+    numeric = numerical_gradient(f, np.array(x, dtype=np.float64), dout=dout, h=h)
+    check_close(name, analytic, numeric, rtol=rtol, atol=1e-7)
+
+
+def check_all(checks):
+    """Run named checks and print one line each; return True when all passed.
+
+    checks: list of (label, zero-argument function) pairs; a function passes unless it
+    raises. Used by the public-check cells so that one failure does not hide the others.
+    """
+    passed = 0
+    for label, run in checks:
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", CheckWarning)
+                run()
+        except NotImplementedError:
+            print("[todo] %s: not implemented yet" % label)
+            continue
+        except CheckFailure as failure:
+            print("[FAIL] %s\n       %s" % (label, str(failure).replace("\n", "\n       ")))
+            continue
+        except Exception as error:  # the student's code raised: show it plainly
+            print("[FAIL] %s\n       raised %s: %s" % (label, type(error).__name__, error))
+            continue
+        passed += 1
+        print("[ ok ] %s" % label)
+        for w in caught:
+            print("       warning: %s" % w.message)
+    print("%d of %d checks passed." % (passed, len(checks)))
+    return passed == len(checks)

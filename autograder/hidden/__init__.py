@@ -1,0 +1,1 @@
+"""Hidden tests, one pytest file per assignment: ``test_<assignment>.py``."""

@@ -1,0 +1,44 @@
+"""What a hidden test file needs besides the checks: points and seeded random inputs.
+
+A hidden test is a plain pytest function ``test_<what>(student, reference, rng)``:
+``student`` calls the student's functions (through the sandbox when grading),
+``reference`` holds the reference solutions, ``rng`` is a numpy Generator seeded from the
+assignment and test names, so that a regrade draws the same inputs. Points are declared
+next to the test with ``@points(n)``.
+"""
+import zlib
+
+import numpy as np
+
+
+def points(n):
+    """Decorator: the test is worth ``n`` points (all or nothing)."""
+    if not (isinstance(n, (int, float)) and n > 0):
+        raise ValueError("points must be a positive number, got %r" % (n,))
+
+    def mark(test):
+        test.points = n
+        return test
+    return mark
+
+
+def rng_for(assignment, test_name):
+    """A numpy Generator seeded by the names: the same inputs at every (re)grade."""
+    seed = zlib.crc32(("%s::%s" % (assignment, test_name)).encode("utf-8"))
+    return np.random.default_rng(seed)
+
+
+def collect(module):
+    """The test functions of a hidden-test module, in file order, with their points.
+
+    Returns a list of (name, function, points, description). A test without ``@points``
+    is an error in the test file, not something to grade with a default.
+    """
+    tests = []
+    for name, obj in vars(module).items():
+        if name.startswith("test_") and callable(obj):
+            if not hasattr(obj, "points"):
+                raise ValueError("%s.%s has no @points(n)" % (module.__name__, name))
+            doc = (obj.__doc__ or name).strip().splitlines()[0]
+            tests.append((name, obj, obj.points, doc))
+    return tests

@@ -1,0 +1,17 @@
+"""Helpers for the book's executed pages: the reference solutions and figures.
+
+Pages run with ``book/`` as their working directory, so ``import bookkit`` works there;
+this module puts the repository root on ``sys.path`` to reach ``autograder``.
+"""
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def reference(assignment):
+    """The reference solutions of an assignment (see autograder.reference)."""
+    from autograder.reference import load_reference
+    return load_reference(assignment)
