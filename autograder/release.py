@@ -19,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from autograder.reference import ROOT, SOLUTIONS, assignments
+from autograder.reference import ROOT, SOLUTIONS, assignments, solution_path
 
 CHECKS = Path(__file__).resolve().parent / "checks.py"
 TOOLKIT_HEADER = ("# Checking toolkit (read-only). The same checks grade your notebook.\n"
@@ -92,19 +92,26 @@ def generate(dest, names=None):
                 write_notebook(out / nb_path.name, nb)
 
 
-def main():
-    """Sync toolkit cells, then regenerate exercises/ (stale assignments removed)."""
-    for name in assignments():
-        if sync_toolkit(SOLUTIONS / name / ("%s.ipynb" % name)):
+def main(names=None):
+    """Sync toolkit cells, then regenerate exercises/ for ``names`` (default: all).
+
+    With no names, exercises/ is rebuilt whole, so an assignment removed from solutions/
+    disappears from exercises/ too.
+    """
+    names = names or assignments()
+    for name in names:
+        if sync_toolkit(solution_path(name)):
             print("updated the toolkit cell of %s" % name)
     exercises = ROOT / "exercises"
     with tempfile.TemporaryDirectory() as tmp:
-        generate(tmp)
-        if exercises.exists():
+        generate(tmp, names)
+        if names == assignments() and exercises.exists():
             shutil.rmtree(exercises)
-        shutil.copytree(tmp, exercises)
-    print("exercises/ regenerated for: %s" % ", ".join(assignments()))
+        for name in names:
+            shutil.rmtree(exercises / name, ignore_errors=True)
+            shutil.copytree(Path(tmp) / name, exercises / name)
+    print("exercises/ regenerated for: %s" % ", ".join(names))
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -1,11 +1,18 @@
 """Fixtures that let pytest run the hidden tests directly.
 
-By default ``student`` is the reference itself (so every hidden test must pass: this is
-how the project checks its hidden tests). The grader does not use this file: it calls the
-tests with a sandboxed student proxy (see ``autograder.runner``).
+By default ``student`` is the reference itself, so every hidden test must pass: this is how
+the project checks its hidden tests. With ``BACKPROP_STUDENT_NOTEBOOK=path.ipynb`` the
+student is that notebook's definitions, run *without* a sandbox (for trusted notebooks
+only, such as a deliberately wrong variant written to see a test fail). The grader does not
+use this file: it calls the tests with a sandboxed proxy (``autograder.runner``).
 """
+import os
+import types
+from pathlib import Path
+
 import pytest
 
+from autograder import cells
 from autograder.reference import load_reference
 from autograder.testkit import rng_for
 
@@ -21,7 +28,12 @@ def reference(request):
 
 @pytest.fixture
 def student(reference):
-    return reference
+    path = os.environ.get("BACKPROP_STUDENT_NOTEBOOK")
+    if not path:
+        return reference
+    module = types.ModuleType("student")
+    cells.run_cells(cells.code_cells(Path(path).read_text(encoding="utf-8")), module.__dict__)
+    return module
 
 
 @pytest.fixture
