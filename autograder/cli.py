@@ -1,0 +1,128 @@
+"""Command line: ``python -m autograder grade PATH --out DIR [--jobs N] [--resume]``.
+
+PATH is nbgrader's ``submitted/`` folder (``<student>/<assignment>/<notebook>.ipynb``) or
+one notebook. The exit status is non-zero only when the grader itself fails (bad
+arguments, no sandbox, a broken reference), never because of a submission.
+"""
+import argparse
+import concurrent.futures
+import sys
+import time
+from pathlib import Path
+
+from autograder import results, runner, sandbox
+from autograder.reference import assignments
+
+
+def find_submissions(path, assignment=None):
+    """List (student, assignment, notebook path or None) for PATH.
+
+    A folder is read as ``<student>/<assignment>/``; in it the notebook named after the
+    assignment is graded, or the only notebook there. A single notebook is graded as
+    ``assignment`` (default: its file name) for the student named by its grandparent
+    folder when the path looks like nbgrader's layout, else ``student``.
+    """
+    path = Path(path)
+    if path.is_file():
+        name = assignment or path.stem
+        student = path.parent.parent.name if path.parent.name == name else "student"
+        return [(student or "student", name, path)]
+    if not path.is_dir():
+        raise FileNotFoundError("no such file or folder: %s" % path)
+    found = []
+    for folder in sorted(p for p in path.glob("*/*") if p.is_dir()):
+        if assignment and folder.name != assignment:
+            continue
+        notebooks = sorted(folder.glob("*.ipynb"))
+        named = folder / ("%s.ipynb" % folder.name)
+        chosen = named if named in notebooks else (notebooks[0] if len(notebooks) == 1 else None)
+        found.append((folder.parent.name, folder.name, chosen))
+    return found
+
+
+def grade_one(student, assignment, notebook, out, limits, sandboxed):
+    """Grade one submission and write its results.json; returns (score, max, status)."""
+    if assignment not in assignments():
+        record, status = {"score": 0, "output": "Unknown assignment %r." % assignment,
+                          "tests": []}, "unknown assignment"
+    elif notebook is None:
+        record = runner.unreadable(runner.hidden_tests(assignment),
+                                   "No notebook found (expected %s.ipynb)." % assignment,
+                                   time.monotonic())
+        status = "no notebook"
+    else:
+        text = notebook.read_text(encoding="utf-8", errors="replace")
+        record = runner.grade_notebook(text, assignment, limits, sandboxed)
+        status = "graded"
+    results.write_results(out, student, assignment, record, status)
+    return record["score"], sum(t["max_score"] for t in record["tests"]), status
+
+
+def is_done(out, student, assignment, notebook):
+    """True when a results.json newer than the notebook exists (for --resume)."""
+    path = results.results_path(out, student, assignment)
+    return path.is_file() and (notebook is None or
+                               path.stat().st_mtime >= notebook.stat().st_mtime)
+
+
+def grade(args):
+    """The ``grade`` command."""
+    sandboxed = not args.no_sandbox
+    if sandboxed:
+        sandbox.check_bwrap()
+    else:
+        print("warning: --no-sandbox: students' code runs unprotected", file=sys.stderr)
+    limits = sandbox.Limits(memory_mb=args.memory_mb, call_timeout=args.timeout,
+                            cell_timeout=args.timeout)
+    todo = find_submissions(args.path, args.assignment)
+    if args.resume:
+        todo = [s for s in todo if not is_done(args.out, *s)]
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    total = len(todo)
+    print("grading %d submission(s) with %d job(s)%s" % (
+        total, args.jobs, "" if sandboxed else ", no sandbox"), file=sys.stderr)
+    with concurrent.futures.ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        futures = {pool.submit(grade_one, *sub, args.out, limits, sandboxed): sub
+                   for sub in todo}
+        for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
+            student, assignment, _ = futures[future]
+            score, most, status = future.result()
+            print("[%d/%d] %s %s: %s/%s (%s)" % (done, total, student, assignment,
+                                                score, most, status), file=sys.stderr)
+    rows = results.write_grades(args.out)
+    print(results.table(rows) if rows else "no submissions found under %s" % args.path)
+    return 0
+
+
+def parser():
+    """The argument parser."""
+    p = argparse.ArgumentParser(prog="python -m autograder",
+                                description="Grade Backprop-by-hand notebooks in a sandbox.")
+    sub = p.add_subparsers(dest="command", required=True)
+    g = sub.add_parser("grade", help="grade submissions")
+    g.add_argument("path", help="nbgrader submitted/ folder, or one notebook")
+    g.add_argument("--out", required=True, help="folder for results.json files and grades.csv")
+    g.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default 1)")
+    g.add_argument("--assignment", help="grade only this assignment (or: name of the notebook's)")
+    g.add_argument("--resume", action="store_true",
+                   help="skip submissions whose results.json is newer than the notebook")
+    g.add_argument("--no-sandbox", action="store_true",
+                   help="run students' code without bubblewrap (trusted notebooks only)")
+    g.add_argument("--timeout", type=float, default=10.0,
+                   help="seconds allowed for one call or one cell (default 10)")
+    g.add_argument("--memory-mb", type=int, default=1024,
+                   help="address-space limit of the sandbox in MiB (default 1024)")
+    return p
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    if args.command == "grade":
+        if args.jobs < 1:
+            parser().error("--jobs must be at least 1")
+        try:
+            return grade(args)
+        except (sandbox.SandboxUnavailable, FileNotFoundError) as error:
+            print("error: %s" % error, file=sys.stderr)
+            return 2
+    return 1

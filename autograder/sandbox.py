@@ -1,0 +1,319 @@
+"""Run a student's notebook in a bubblewrap sandbox and call its functions.
+
+The sandboxed worker (``worker.py``) sees a read-only view of the Python environment and
+of three grader files (worker, wire, cells), a private ``/tmp``, and nothing else: no
+network, no repository (so no ``solutions/`` and no hidden tests), no other submission.
+It runs under resource limits (address space, CPU seconds, file size, open files), a
+seccomp filter that refuses new processes, and a wall-clock deadline per call enforced
+here. A worker that hangs, dies or prints too much is killed and a fresh one is started;
+cells and functions that caused it are not run again.
+"""
+import dataclasses
+import os
+import platform
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from autograder import seccomp, wire
+
+HERE = Path(__file__).resolve().parent
+WORKER_FILES = ("worker.py", "wire.py", "cells.py")
+INSIDE = "/opt/grader"
+SYSTEM_DIRS = ("/usr", "/bin", "/lib", "/lib64", "/lib32", "/sbin")
+ENV = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
+       "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+       "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"}
+INSTALL_HINT = ("bubblewrap (bwrap) is not installed, and the grader will not run students' "
+                "code without it. Install it with `apt-get install bubblewrap` (Debian/Ubuntu) "
+                "or `dnf install bubblewrap`, or pass --no-sandbox to run trusted notebooks "
+                "unprotected.")
+MAX_ANSWER = 256 * 1024 * 1024
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """Resource limits of one sandboxed worker (defaults suit the course's chapters)."""
+    memory_mb: int = 1024          # address space of the worker
+    cpu_seconds: int = 60          # CPU time of one worker, over all its calls
+    call_timeout: float = 10.0     # wall-clock seconds for one call
+    cell_timeout: float = 10.0     # wall-clock seconds for loading one cell
+    output_bytes: int = 1 << 20    # what the student's code may print, per worker
+    file_bytes: int = 16 << 20     # largest file it may write (in its private /tmp)
+    max_restarts: int = 8          # workers started after the first, per submission
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap is missing or cannot run here; the message says what to do."""
+
+
+class WorkerGone(Exception):
+    """The worker died or broke the protocol; ``reason`` says how."""
+
+
+class WorkerTimeout(Exception):
+    """The worker did not answer before its deadline."""
+
+
+def check_bwrap():
+    """Fail with installation advice unless bubblewrap runs here."""
+    if shutil.which("bwrap") is None:
+        raise SandboxUnavailable(INSTALL_HINT)
+    done = subprocess.run(["bwrap", "--unshare-all", "--ro-bind", "/", "/", "true"],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SandboxUnavailable("bubblewrap cannot create a sandbox here: %s"
+                                 % done.stderr.strip())
+
+
+def python_dirs():
+    """Folders that hold the Python environment (prefixes, real executable's home)."""
+    real_exe = Path(os.path.realpath(sys.executable))
+    dirs = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix),
+            real_exe.parent.parent}
+    return sorted({Path(os.path.realpath(d)) for d in dirs} | {Path(d) for d in dirs})
+
+
+def visible_dirs():
+    """Every folder bound into the sandbox; refuses one that contains the repository."""
+    dirs = [Path(d) for d in SYSTEM_DIRS if os.path.isdir(d)] + python_dirs()
+    repo = HERE.parent
+    for d in dirs:
+        if repo == d or d in repo.parents:
+            raise SandboxUnavailable("the Python environment %s contains the repository %s: "
+                                     "the sandbox would expose solutions/; use a virtual "
+                                     "environment outside it or inside .venv" % (d, repo))
+    return dirs
+
+
+def bwrap_command(seccomp_fd, limits):
+    """The argv that starts the worker in a sandbox (seccomp program read from fd)."""
+    cmd = ["prlimit", "--as=%d" % (limits.memory_mb << 20), "--cpu=%d" % limits.cpu_seconds,
+           "--fsize=%d" % limits.file_bytes, "--core=0", "--nofile=256", "--",
+           "bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+           "--hostname", "sandbox", "--clearenv"]
+    for key, value in ENV.items():
+        cmd += ["--setenv", key, value]
+    for d in visible_dirs():
+        cmd += ["--ro-bind", str(d), str(d)]
+    if os.path.exists("/etc/ld.so.cache"):
+        cmd += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+    for name in WORKER_FILES:
+        cmd += ["--ro-bind", str(HERE / name), "%s/%s" % (INSIDE, name)]
+    cmd += ["--proc", "/proc", "--dev", "/dev", "--size", str(64 << 20), "--tmpfs", "/tmp",
+            "--chdir", "/tmp", "--seccomp", str(seccomp_fd),
+            sys.executable, "-E", "-s", "-B", "%s/worker.py" % INSIDE]
+    return cmd
+
+
+def unsandboxed_command(limits):
+    """The argv that starts the worker without a sandbox (trusted notebooks only)."""
+    return ["prlimit", "--as=%d" % (limits.memory_mb << 20), "--cpu=%d" % limits.cpu_seconds,
+            "--core=0", "--", sys.executable, "-E", "-s", "-B", str(HERE / "worker.py")]
+
+
+class Worker:
+    """One worker process: send requests, receive answers before a deadline."""
+
+    def __init__(self, limits, sandboxed=True):
+        self.limits = limits
+        self.printed = 0
+        self.kill_reason = None
+        self._buffer = b""
+        with tempfile.TemporaryFile() as program:
+            if sandboxed:
+                program.write(seccomp.program())
+                program.seek(0)
+                cmd = bwrap_command(program.fileno(), limits)
+                fds = (program.fileno(),)
+            else:
+                cmd, fds = unsandboxed_command(limits), ()
+            env = dict(ENV) if sandboxed else dict(os.environ, **ENV)
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE, pass_fds=fds, env=env,
+                                         start_new_session=True, cwd=tempfile.gettempdir())
+        self._drain = threading.Thread(target=self._drain_output, daemon=True)
+        self._drain.start()
+
+    def _drain_output(self):
+        """Read what the student's code prints; kill the worker past the output limit."""
+        for chunk in iter(lambda: self.proc.stderr.read1(65536), b""):
+            self.printed += len(chunk)
+            if self.printed > self.limits.output_bytes and self.kill_reason is None:
+                self.kill("printed more than %d KiB" % (self.limits.output_bytes >> 10))
+
+    def send(self, message):
+        """Send one request; raises WorkerGone if the worker is no longer there."""
+        try:
+            self.proc.stdin.write(wire.dumps(message))
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            raise WorkerGone(self._death())
+
+    def receive(self, timeout):
+        """The next answer (a dict); raises WorkerTimeout or WorkerGone."""
+        deadline = time.monotonic() + timeout
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self._buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise WorkerTimeout()
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                raise WorkerGone(self._death())
+            self._buffer += chunk
+            if len(self._buffer) > MAX_ANSWER:
+                self.kill("sent an answer larger than %d MiB" % (MAX_ANSWER >> 20))
+                raise WorkerGone(self.kill_reason)
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        try:
+            return wire.loads(line)
+        except wire.WireError as error:
+            self.kill("broke the grading protocol")
+            raise WorkerGone("%s (%s)" % (self.kill_reason, error))
+
+    def _death(self):
+        """Why the worker stopped, in words."""
+        if self.kill_reason:
+            return self.kill_reason
+        code = self.proc.wait(timeout=5)
+        if code < 0:
+            name = signal.Signals(-code).name
+            if -code == signal.SIGXCPU:
+                return "used more than %d s of CPU time" % self.limits.cpu_seconds
+            return "was killed by %s" % name
+        return "exited (status %d)" % code
+
+    def kill(self, reason=None):
+        """Kill the worker and everything it started; remember why."""
+        if reason and self.kill_reason is None:
+            self.kill_reason = reason
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+
+class Session:
+    """A student's notebook loaded in a worker, restarted as needed.
+
+    cells: the notebook's code-cell sources. ``call(name, args, kwargs)`` returns
+    ``("ok", value)`` or ``(kind, message)`` with kind in missing, stub, raised, exit,
+    unencodable, timeout, crashed.
+    """
+
+    def __init__(self, cells, limits=Limits(), sandboxed=True):
+        self.cells = list(cells)
+        self.limits = limits
+        self.sandboxed = sandboxed
+        self.skipped = {}        # cell index -> why it was skipped
+        self.cell_errors = {}    # cell index -> error message from loading
+        self.failed = {}         # function name -> (kind, message) that killed a worker
+        self.starts = 0
+        self.worker = None
+
+    def close(self):
+        """Stop the worker, if any."""
+        if self.worker is not None:
+            self.worker.kill()
+            self.worker = None
+
+    def _start(self):
+        """A worker with the notebook loaded; None when restarts are used up."""
+        while self.worker is None:
+            if self.starts > self.limits.max_restarts:
+                return None
+            self.starts += 1
+            worker = Worker(self.limits, self.sandboxed)
+            sources = ["" if i in self.skipped else src for i, src in enumerate(self.cells)]
+            current = None
+            try:
+                worker.send({"op": "load", "cells": sources})
+                while True:
+                    answer = worker.receive(self.limits.cell_timeout)
+                    if answer.get("op") == "cell":
+                        current = answer.get("index")
+                    elif answer.get("op") == "loaded":
+                        break
+            except WorkerTimeout:
+                worker.kill()
+                self._skip(current, "took longer than %g s to run" % self.limits.cell_timeout)
+                continue
+            except WorkerGone as gone:
+                worker.kill()
+                self._skip(current, "stopped the notebook (%s)" % gone)
+                continue
+            self.cell_errors = {int(i): e for i, e in answer.get("report", [])
+                                if isinstance(i, int) and e}
+            self.worker = worker
+        return self.worker
+
+    def _skip(self, index, why):
+        if isinstance(index, int) and 0 <= index < len(self.cells):
+            self.skipped[index] = why
+        else:
+            self.starts = self.limits.max_restarts + 1  # cannot even start: give up
+
+    def call(self, name, args=(), kwargs=None):
+        """Call the student's function ``name``; see the class docstring for the result."""
+        if name in self.failed:
+            return self.failed[name]
+        worker = self._start()
+        if worker is None:
+            return ("crashed", "the notebook could not be run (the sandbox was restarted "
+                               "%d times)" % self.limits.max_restarts)
+        try:
+            worker.send({"op": "call", "name": name, "args": wire.encode(list(args)),
+                         "kwargs": wire.encode(dict(kwargs or {}))})
+            answer = worker.receive(self.limits.call_timeout)
+        except WorkerTimeout:
+            result = ("timeout", "did not return within %g s (an endless loop?)"
+                      % self.limits.call_timeout)
+        except WorkerGone as gone:
+            result = ("crashed", "stopped the grading process: it %s" % gone)
+        else:
+            return self._result(answer)
+        worker.kill()
+        self.worker = None
+        self.failed[name] = result
+        return result
+
+    @staticmethod
+    def _result(answer):
+        """Turn an answer message into ("ok", value) or (kind, message)."""
+        if answer.get("op") != "result":
+            return ("crashed", "broke the grading protocol")
+        if answer.get("ok") is True:
+            try:
+                return ("ok", wire.decode(answer.get("value")))
+            except wire.WireError as error:
+                return ("unencodable", str(error))
+        kind = answer.get("kind")
+        if kind not in ("missing", "stub", "raised", "exit", "unencodable"):
+            kind = "raised"
+        message = str(answer.get("message", ""))[:300]
+        where_ = str(answer.get("where", ""))[:40]
+        return (kind, "%s (%s)" % (message, where_) if where_ else message)
+
+
+def machine_supported():
+    """True when the seccomp filter knows this architecture."""
+    return platform.machine() in seccomp.ARCHES
