@@ -1,0 +1,53 @@
+# Backprop by hand. `make` sets everything up, builds the book and grades the sample
+# submissions; `make test` runs the whole test suite.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+SAMPLES := _build/samples
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+.PHONY: all setup system-deps exercises book samples test bench clean
+
+all: setup book samples
+
+setup: system-deps $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements.txt -r requirements-dev.txt
+	touch $@
+
+# bubblewrap (the grading sandbox) and chromium (browser tests) come from Debian.
+system-deps:
+	@missing=""; \
+	command -v bwrap >/dev/null || missing="$$missing bubblewrap"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else \
+	    echo "please install:$$missing (e.g. sudo apt-get install$$missing)"; exit 1; \
+	  fi; \
+	fi
+
+# exercises/ is generated from solutions/ by nbgrader; never edit it by hand.
+exercises: setup
+	$(PY) -m autograder.release
+
+book: setup
+	$(PY) scripts/build_book.py
+
+samples: setup
+	$(PY) -m autograder.samples $(SAMPLES)/submitted
+	$(PY) -m autograder grade $(SAMPLES)/submitted --out $(SAMPLES)/graded --jobs 2
+
+test: setup book
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) scripts/bench_grading.py
+
+clean:
+	rm -rf _build
