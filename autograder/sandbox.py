@@ -107,7 +107,7 @@ def bwrap_command(seccomp_fd, limits):
     for name in WORKER_FILES:
         cmd += ["--ro-bind", str(HERE / name), "%s/%s" % (INSIDE, name)]
     cmd += ["--proc", "/proc", "--dev", "/dev", "--size", str(64 << 20), "--tmpfs", "/tmp",
-            "--chdir", "/tmp", "--seccomp", str(seccomp_fd),
+            "--remount-ro", "/", "--chdir", "/tmp", "--seccomp", str(seccomp_fd),
             sys.executable, "-E", "-s", "-B", "%s/worker.py" % INSIDE]
     return cmd
 
@@ -194,13 +194,17 @@ class Worker:
         return "exited (status %d)" % code
 
     def kill(self, reason=None):
-        """Kill the worker and everything it started; remember why."""
+        """Kill the worker and everything it started; remember why (thread-safe)."""
         if reason and self.kill_reason is None:
             self.kill_reason = reason
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+
+    def close(self):
+        """Kill the worker, reap it and close the pipes."""
+        self.kill()
         try:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -233,7 +237,7 @@ class Session:
     def close(self):
         """Stop the worker, if any."""
         if self.worker is not None:
-            self.worker.kill()
+            self.worker.close()
             self.worker = None
 
     def _start(self):
@@ -254,11 +258,11 @@ class Session:
                     elif answer.get("op") == "loaded":
                         break
             except WorkerTimeout:
-                worker.kill()
+                worker.close()
                 self._skip(current, "took longer than %g s to run" % self.limits.cell_timeout)
                 continue
             except WorkerGone as gone:
-                worker.kill()
+                worker.close()
                 self._skip(current, "stopped the notebook (%s)" % gone)
                 continue
             self.cell_errors = {int(i): e for i, e in answer.get("report", [])
@@ -291,7 +295,7 @@ class Session:
             result = ("crashed", "stopped the grading process: it %s" % gone)
         else:
             return self._result(answer)
-        worker.kill()
+        worker.close()
         self.worker = None
         self.failed[name] = result
         return result

@@ -1,0 +1,246 @@
+"""Hidden tests of chapter 1: the scalar gates (add, multiply, max/min, sigmoid) and the
+two circuits. Inputs are drawn fresh (seeded per test) in several sizes, with the edge
+cases the chapter discusses: inputs equal to 0, ties, saturated sigmoids.
+"""
+import numpy as np
+
+from autograder.checks import CheckFailure, check_close
+from autograder.testkit import points
+
+TIE_RULE = "the rule here gives all of it to the first %s input (np.%s)"
+
+
+def _dout(rng):
+    """An upstream gradient that is neither 0 nor 1, with a random sign."""
+    return float(rng.choice([-1.0, 1.0]) * rng.uniform(0.5, 2.0))
+
+
+def _parts(name, result, k):
+    """The k values returned by a function that must return a tuple of k values."""
+    if not isinstance(result, (tuple, list)) or len(result) != k:
+        what = ("%d values" % len(result)) if isinstance(result, (tuple, list)) \
+            else "a single %s" % type(result).__name__
+        raise CheckFailure("%s: expected a tuple of %d values, got %s." % (name, k, what))
+    return result
+
+
+def _tie_mistakes(xs, dout, pick):
+    """Classic wrong answers for a max/min gate with ties; pick is np.max or np.min."""
+    tied = (xs == pick(xs)).astype(float)
+    first, last = np.zeros_like(xs), np.zeros_like(xs)
+    first[np.flatnonzero(tied)[0]] = dout
+    last[np.flatnonzero(tied)[-1]] = dout
+    kind, fn = ("maximal", "argmax") if pick is np.max else ("minimal", "argmin")
+    rule = TIE_RULE % (kind, fn)
+    return [("split the gradient between tied inputs; " + rule, dout * tied / tied.sum()),
+            ("every tied input got the whole gradient, so they add up to more than the "
+             "upstream gradient; " + rule, dout * tied),
+            ("the gradient went to the last tied input; " + rule, last)]
+
+
+def _with_ties(rng, n, k, pick):
+    """n integer-valued inputs where exactly k >= 2 share the max (or min), first not at 0."""
+    xs = rng.integers(-3, 4, size=n).astype(float)
+    extreme = xs.max() + 1.0 if pick is np.max else xs.min() - 1.0
+    where = np.sort(rng.choice(np.arange(1, n), size=k, replace=False)) if n > k \
+        else np.arange(n)
+    xs[where] = extreme
+    return xs
+
+
+@points(1)
+def test_add_backward(student, reference, rng):
+    """add gate: every input gets a copy of the upstream gradient"""
+    for n in (1, 2, 5, 8):
+        xs, dout = rng.normal(size=n), _dout(rng)
+        expected = reference.add_backward(dout, xs)
+        mistakes = [("multiplied by the inputs; the add gate's local derivative is 1",
+                     dout * xs)]
+        if n > 1:
+            mistakes.insert(0, ("the gradient was split between the inputs; the add gate "
+                                "gives each input a full copy", expected / n))
+        check_close("add_backward with %d inputs" % n, student.add_backward(dout, xs.copy()),
+                    expected, mistakes=mistakes)
+
+
+@points(2)
+def test_mul_backward(student, reference, rng):
+    """multiply gate: each input gets the upstream gradient times the other inputs"""
+    for n in (1, 2, 3, 5):
+        xs = rng.choice([-1.0, 1.0], size=n) * rng.uniform(0.5, 2.0, size=n)
+        dout = _dout(rng)
+        mistakes = [("each input was scaled by itself; the multiply gate scales by the "
+                     "other inputs", dout * xs)]
+        check_close("mul_backward with %d inputs" % n, student.mul_backward(dout, xs.copy()),
+                    reference.mul_backward(dout, xs), mistakes=mistakes)
+
+
+@points(2)
+def test_mul_backward_zero_input(student, reference, rng):
+    """multiply gate with inputs equal to 0 (z / x_i does not work there)"""
+    cases = [(1, 1), (3, 1), (5, 1), (4, 2)]
+    for n, zeros in cases:
+        xs = rng.choice([-1.0, 1.0], size=n) * rng.uniform(0.5, 2.0, size=n)
+        xs[rng.choice(n, size=zeros, replace=False)] = 0.0
+        dout = _dout(rng)
+        expected = reference.mul_backward(dout, xs)
+        wrong_zero = np.where(xs == 0.0, 0.0, expected)
+        name = "mul_backward with %d input%s, %s equal to 0" % (
+            n, "s" if n > 1 else "", "one of them" if zeros == 1 and n > 1
+            else "all of them" if zeros == n else "%d of them" % zeros)
+        check_close(name, student.mul_backward(dout, xs.copy()), expected,
+                    mistakes=[("used z / x_i with 0/0 replaced by 0; an input equal to 0 "
+                               "has derivative equal to the product of the other inputs",
+                               wrong_zero)])
+
+
+@points(1)
+def test_max_backward(student, reference, rng):
+    """max gate: the largest input gets the whole upstream gradient"""
+    for n in (1, 2, 5, 9):
+        xs = rng.permutation(n) + rng.uniform(0.0, 0.5, size=n)
+        dout = _dout(rng)
+        check_close("max_backward with %d inputs, no tie" % n,
+                    student.max_backward(dout, xs.copy()), reference.max_backward(dout, xs),
+                    mistakes=[("the gradient went to the smallest input",
+                               reference.min_backward(dout, xs)),
+                              ("every input got the gradient; only the largest should",
+                               np.full(n, dout))])
+
+
+@points(1)
+def test_max_backward_ties(student, reference, rng):
+    """max gate with tied maxima: all of the gradient to the first maximal input"""
+    for n, k in ((2, 2), (4, 2), (6, 3)):
+        xs, dout = _with_ties(rng, n, k, np.max), _dout(rng)
+        check_close("max_backward with %d inputs, %d of them tied for the maximum" % (n, k),
+                    student.max_backward(dout, xs.copy()), reference.max_backward(dout, xs),
+                    mistakes=_tie_mistakes(xs, dout, np.max))
+
+
+@points(1)
+def test_min_backward(student, reference, rng):
+    """min gate: the smallest input gets the whole upstream gradient"""
+    for n in (1, 2, 5, 9):
+        xs = rng.permutation(n) + rng.uniform(0.0, 0.5, size=n)
+        dout = _dout(rng)
+        check_close("min_backward with %d inputs, no tie" % n,
+                    student.min_backward(dout, xs.copy()), reference.min_backward(dout, xs),
+                    mistakes=[("the gradient went to the largest input",
+                               reference.max_backward(dout, xs)),
+                              ("every input got the gradient; only the smallest should",
+                               np.full(n, dout))])
+
+
+@points(1)
+def test_min_backward_ties(student, reference, rng):
+    """min gate with tied minima: all of the gradient to the first minimal input"""
+    for n, k in ((2, 2), (4, 2), (6, 3)):
+        xs, dout = _with_ties(rng, n, k, np.min), _dout(rng)
+        check_close("min_backward with %d inputs, %d of them tied for the minimum" % (n, k),
+                    student.min_backward(dout, xs.copy()), reference.min_backward(dout, xs),
+                    mistakes=_tie_mistakes(xs, dout, np.min))
+
+
+@points(1)
+def test_sigmoid_forward(student, reference, rng):
+    """sigmoid forward on a float and on arrays of several shapes"""
+    x0 = float(rng.normal() * 3)
+    check_close("sigmoid_forward of a float", student.sigmoid_forward(x0),
+                reference.sigmoid_forward(x0),
+                mistakes=[("1/(1 + e^{+x}) is sigma(-x): check the sign in the exponent",
+                           reference.sigmoid_forward(-x0))])
+    for shape in ((1,), (5,), (3, 4)):
+        x = rng.normal(size=shape) * 3
+        check_close("sigmoid_forward of an array of shape %s" % (shape,),
+                    student.sigmoid_forward(x.copy()), reference.sigmoid_forward(x),
+                    mistakes=[("1/(1 + e^{+x}) is sigma(-x): check the sign in the exponent",
+                               reference.sigmoid_forward(-x))])
+
+
+@points(2)
+def test_sigmoid_saturated(student, reference, rng):
+    """sigmoid forward and backward at +-30 and +-1000: finite, right, no overflow"""
+    x = rng.permutation(np.array([-1000.0, -30.0, 30.0, 1000.0, -1000.0, 30.0]))
+    dout = rng.choice([-1.0, 1.0], size=x.shape) * rng.uniform(0.5, 2.0, size=x.shape)
+    check_close("sigmoid_forward at saturated inputs (|x| = 30 and 1000)",
+                student.sigmoid_forward(x.copy()), reference.sigmoid_forward(x), atol=1e-12)
+    check_close("dx from sigmoid_backward at saturated inputs (|x| = 30 and 1000)",
+                student.sigmoid_backward(dout.copy(), x.copy()),
+                reference.sigmoid_backward(dout, x), atol=1e-12)
+
+
+@points(1)
+def test_sigmoid_backward(student, reference, rng):
+    """sigmoid backward: the upstream gradient times z (1 - z)"""
+    x0, d0 = float(rng.normal()), _dout(rng)
+    check_close("dx from sigmoid_backward of floats", student.sigmoid_backward(d0, x0),
+                reference.sigmoid_backward(d0, x0))
+    for shape in ((1,), (5,), (3, 4)):
+        x = rng.normal(size=shape) * 2
+        dout = rng.normal(size=shape)
+        z = reference.sigmoid_forward(x)
+        check_close("dx from sigmoid_backward with arrays of shape %s" % (shape,),
+                    student.sigmoid_backward(dout.copy(), x.copy()),
+                    reference.sigmoid_backward(dout, x),
+                    mistakes=[("the upstream gradient dout was not applied", z * (1 - z)),
+                              ("returned dout * sigma(x); the local derivative is "
+                               "sigma(x) * (1 - sigma(x))", dout * z),
+                              ("applied z(1 - z) to the input x; z is the output sigma(x)",
+                               dout * x * (1 - x))])
+
+
+@points(1)
+def test_circuit1(student, reference, rng):
+    """circuit L = (x + y) z: the value and the three gradients"""
+    triples = [rng.normal(size=3) * 3 for _ in range(3)]
+    x, _, z = rng.normal(size=3) * 3
+    triples.append(np.array([x, -x, z]))         # x + y = 0, so dL/dz = 0
+    for i, (x, y, z) in enumerate(triples, 1):
+        got = _parts("circuit1_forward_backward (input %d)" % i,
+                     student.circuit1_forward_backward(float(x), float(y), float(z)), 4)
+        exp = reference.circuit1_forward_backward(float(x), float(y), float(z))
+        check_close("L from circuit1_forward_backward (input %d)" % i, got[0], exp[0])
+        check_close("dx from circuit1_forward_backward (input %d)" % i, got[1], exp[1],
+                    mistakes=[("dx is dL/dq = z (the multiply gate swaps), not q", exp[3])])
+        check_close("dy from circuit1_forward_backward (input %d)" % i, got[2], exp[2],
+                    mistakes=[("dy is dL/dq = z (the multiply gate swaps), not q", exp[3])])
+        check_close("dz from circuit1_forward_backward (input %d)" % i, got[3], exp[3],
+                    mistakes=[("dz is q = x + y (the multiply gate swaps), not z", exp[1])])
+
+
+def _check_neuron(student, reference, w, x, b, label, atol=1e-9):
+    got = _parts("neuron_forward_backward " + label,
+                 student.neuron_forward_backward(w.copy(), x.copy(), float(b)), 4)
+    L, dw, dx, db = reference.neuron_forward_backward(w, x, float(b))
+    check_close("L from neuron_forward_backward " + label, got[0], L, atol=atol)
+    check_close("dw from neuron_forward_backward " + label, got[1], dw, atol=atol,
+                mistakes=[("dw got the weights; each multiply gate swaps, so "
+                           "dw_i = dL/ds * x_i", dx),
+                          ("the sigmoid's local derivative L(1 - L) is missing", x),
+                          ("multiplied by L = sigma(s) instead of L(1 - L)", L * x)])
+    check_close("dx from neuron_forward_backward " + label, got[2], dx, atol=atol,
+                mistakes=[("dx got the inputs; each multiply gate swaps, so "
+                           "dx_i = dL/ds * w_i", dw),
+                          ("the sigmoid's local derivative L(1 - L) is missing", w)])
+    check_close("db from neuron_forward_backward " + label, got[3], db, atol=atol,
+                mistakes=[("db is dL/ds (the add gate copies), not 1", 1.0)])
+
+
+@points(2)
+def test_neuron(student, reference, rng):
+    """neuron L = sigmoid(w.x + b): the value and the gradients for n = 1, 3, 5 inputs"""
+    for n in (1, 3, 5):
+        w, x, b = rng.normal(size=n), rng.normal(size=n), rng.normal()
+        _check_neuron(student, reference, w, x, b, "with %d inputs" % n)
+
+
+@points(1)
+def test_neuron_saturated(student, reference, rng):
+    """neuron with a very large or very negative w.x + b: finite, no overflow"""
+    for sign in (1.0, -1.0):
+        w = rng.uniform(5.0, 10.0, size=4)
+        x = sign * rng.uniform(20.0, 40.0, size=4)
+        _check_neuron(student, reference, w, x, sign * 10.0,
+                      "with a %s pre-activation" % ("very large" if sign > 0 else
+                                                    "very negative"), atol=1e-12)

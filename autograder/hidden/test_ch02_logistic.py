@@ -1,0 +1,258 @@
+"""Hidden tests of chapter 2: logistic regression with batch size 1.
+
+Grading interface: ``sigmoid(z)``, ``logistic_forward(w, x, b, y) -> (loss, cache)``,
+``logistic_backward(dloss, cache) -> (dw, db)``, ``stable_bce_with_logits(z, y) ->
+(loss, dz)`` and ``train_logistic(X, y, lr, epochs) -> (w, b, losses)``.
+"""
+import numpy as np
+
+from autograder.checks import CheckFailure, check_close
+from autograder.testkit import points
+
+LOSS_SIGN = "sign flipped: did you minimise the log-likelihood instead of its negative?"
+GRAD_SIGN = ("sign flipped: y - y_hat is the gradient of the log-likelihood; "
+             "the loss has y_hat - y")
+LOG10 = "used log10 instead of the natural logarithm np.log"
+SATURATED = ("use dL/dz = y_hat - y: the staged product divides by y_hat (1 - y_hat), "
+             "which is 0 when the sigmoid saturates")
+CACHE_KEYS = ("x", "z", "y_hat", "y")
+
+
+def _parts(result, count, function, names):
+    """Split a returned tuple, or fail saying what the function must return."""
+    if not isinstance(result, (tuple, list)) or len(result) != count:
+        raise CheckFailure("%s must return a tuple (%s); got %s"
+                           % (function, ", ".join(names), type(result).__name__))
+    return result
+
+
+def _example(rng, n):
+    """Weights, one example and a bias with a moderate logit z (|z| of a few units)."""
+    w = rng.normal(size=n) / np.sqrt(n)
+    x = rng.normal(size=n)
+    b = float(rng.normal(scale=0.5))
+    return w, x, b
+
+
+def _cache(reference, x, z, y):
+    """A cache as logistic_forward documents it, for a chosen logit z."""
+    return {"x": np.asarray(x, dtype=np.float64), "z": float(z),
+            "y_hat": float(reference.sigmoid(z)), "y": float(y)}
+
+
+def _train_variant(reference, X, y, lr, epochs, full_batch=False, update_b=True,
+                   record="after"):
+    """Classic wrong trainers, to name the mistake (the reference is the default)."""
+    m, n = X.shape
+    w, b = np.zeros(n), 0.0
+    losses = []
+
+    def mean_loss():
+        return float(np.mean(reference.stable_bce_with_logits(X @ w + b, y)[0]))
+
+    for _ in range(epochs):
+        if record == "before":
+            losses.append(mean_loss())
+        gw, gb, running = np.zeros(n), 0.0, 0.0
+        for i in range(m):
+            loss, cache = reference.logistic_forward(w, X[i], b, y[i])
+            dw, db = reference.logistic_backward(1.0, cache)
+            running += loss / m
+            if full_batch:
+                gw, gb = gw + dw / m, gb + db / m
+            else:
+                w = w - lr * dw
+                b = b - lr * db if update_b else b
+        if full_batch:
+            w, b = w - lr * gw, (b - lr * gb if update_b else b)
+        if record == "after":
+            losses.append(mean_loss())
+        elif record == "running":
+            losses.append(running)
+    return w, b, np.array(losses)
+
+
+@points(1)
+def test_sigmoid_values(student, reference, rng):
+    """sigmoid: values for a float and for arrays of several shapes"""
+    z = float(rng.normal(scale=2.0))
+    check_close("sigmoid of a float", student.sigmoid(z), reference.sigmoid(z),
+                mistakes=[("computed 1/(1+e^z): the exponent needs a minus sign",
+                           1 - reference.sigmoid(z))])
+    for shape in ((1,), (6,), (3, 4), (2, 1, 3)):
+        z = rng.normal(scale=3.0, size=shape)
+        expected = reference.sigmoid(z)
+        check_close("sigmoid of an array of shape %s" % (shape,), student.sigmoid(z), expected,
+                    mistakes=[("computed 1/(1+e^z): the exponent needs a minus sign",
+                               1 - expected),
+                              ("returned the derivative sigma(z)(1 - sigma(z))",
+                               expected * (1 - expected))])
+
+
+@points(1)
+def test_sigmoid_saturated(student, reference, rng):
+    """sigmoid: finite values, 0 or 1, where |z| is large (z = ±30, ±1000)"""
+    z = np.array([-1000.0, -745.0, -30.0, 30.0, 710.0, 1000.0])
+    z = z[rng.permutation(z.size)]
+    check_close("sigmoid where |z| is large (an overflow in exp gives inf/inf = nan; "
+                "use e^{-|z|})", student.sigmoid(z), reference.sigmoid(z))
+
+
+@points(2)
+def test_forward_loss(student, reference, rng):
+    """logistic_forward: the cross-entropy loss for several n and both labels"""
+    for n in (1, 2, 5, 20):
+        w, x, b = _example(rng, n)
+        for y in (0.0, 1.0):
+            got = _parts(student.logistic_forward(w, x, b, y), 2, "logistic_forward",
+                         ("loss", "cache"))[0]
+            loss = reference.logistic_forward(w, x, b, y)[0]
+            other = reference.logistic_forward(w, x, b, 1.0 - y)[0]
+            no_bias = reference.logistic_forward(w, x, 0.0, y)[0]
+            check_close("loss from logistic_forward with n=%d, y=%d" % (n, y), got, loss,
+                        mistakes=[(LOSS_SIGN, -loss), (LOG10, loss / np.log(10)),
+                                  ("swapped y and 1 - y", other),
+                                  ("forgot the bias b in z = w.x + b", no_bias)])
+
+
+@points(1)
+def test_forward_cache(student, reference, rng):
+    """logistic_forward: the cache is a dict holding x, z, y_hat and y"""
+    for n in (1, 4):
+        w, x, b = _example(rng, n)
+        y = float(rng.integers(0, 2))
+        cache = _parts(student.logistic_forward(w, x, b, y), 2, "logistic_forward",
+                       ("loss", "cache"))[1]
+        if not isinstance(cache, dict):
+            raise CheckFailure("the cache of logistic_forward must be a dict; got %s"
+                               % type(cache).__name__)
+        missing = [key for key in CACHE_KEYS if key not in cache]
+        if missing:
+            raise CheckFailure("the cache of logistic_forward lacks the key(s) %s "
+                               "(it needs x, z, y_hat and y)" % ", ".join(map(repr, missing)))
+        expected = reference.logistic_forward(w, x, b, y)[1]
+        check_close('cache["z"] with n=%d' % n, cache["z"], expected["z"],
+                    mistakes=[("forgot the bias b in z = w.x + b", expected["z"] - b)])
+        check_close('cache["y_hat"] with n=%d' % n, cache["y_hat"], expected["y_hat"])
+        check_close('cache["x"] with n=%d' % n, cache["x"], expected["x"])
+        check_close('cache["y"] with n=%d' % n, cache["y"], expected["y"])
+
+
+@points(2)
+def test_backward(student, reference, rng):
+    """logistic_backward: dw and db for several n and both labels"""
+    for n in (1, 3, 8, 25):
+        w, x, b = _example(rng, n)
+        for y in (0.0, 1.0):
+            cache = reference.logistic_forward(w, x, b, y)[1]
+            dw, db = _parts(student.logistic_backward(1.0, cache), 2, "logistic_backward",
+                            ("dw", "db"))
+            rdw, rdb = reference.logistic_backward(1.0, cache)
+            slope = cache["y_hat"] * (1 - cache["y_hat"])
+            check_close("dw from logistic_backward with n=%d, y=%d" % (n, y), dw, rdw,
+                        mistakes=[(GRAD_SIGN, -rdw),
+                                  ("multiplied by sigma'(z) once more: y_hat - y already "
+                                   "includes it", rdw * slope),
+                                  ("forgot the factor x in dL/dw = (y_hat - y) x",
+                                   np.full_like(rdw, rdb))])
+            check_close("db from logistic_backward with n=%d, y=%d" % (n, y), db, rdb,
+                        mistakes=[(GRAD_SIGN, -rdb),
+                                  ("multiplied by sigma'(z) once more: y_hat - y already "
+                                   "includes it", rdb * slope)])
+
+
+@points(1)
+def test_backward_upstream(student, reference, rng):
+    """logistic_backward: the gradients are scaled by the upstream gradient dloss"""
+    for n, dloss in ((2, -0.5), (5, 3.0)):
+        w, x, b = _example(rng, n)
+        cache = reference.logistic_forward(w, x, b, float(rng.integers(0, 2)))[1]
+        dw, db = _parts(student.logistic_backward(dloss, cache), 2, "logistic_backward",
+                        ("dw", "db"))
+        rdw, rdb = reference.logistic_backward(dloss, cache)
+        ignored = "ignored dloss: multiply by the upstream gradient"
+        check_close("dw from logistic_backward with dloss != 1", dw, rdw,
+                    mistakes=[(ignored, rdw / dloss)])
+        check_close("db from logistic_backward with dloss != 1", db, rdb,
+                    mistakes=[(ignored, rdb / dloss)])
+
+
+@points(2)
+def test_backward_saturated(student, reference, rng):
+    """logistic_backward: finite, right gradients where the sigmoid saturates (z = ±30, ±1000)"""
+    x = rng.normal(size=4)
+    for z in (30.0, -30.0, 1000.0, -1000.0):
+        for y in (0.0, 1.0):
+            cache = _cache(reference, x, z, y)
+            dw, db = _parts(student.logistic_backward(1.0, cache), 2, "logistic_backward",
+                            ("dw", "db"))
+            rdw, rdb = reference.logistic_backward(1.0, cache)
+            where = "z = %+g, y = %d" % (z, y)
+            check_close("dw at a saturated sigmoid (%s); %s" % (where, SATURATED), dw, rdw,
+                        mistakes=[(GRAD_SIGN, -rdw)])
+            check_close("db at a saturated sigmoid (%s)" % where, db, rdb,
+                        mistakes=[(GRAD_SIGN, -rdb)])
+
+
+@points(2)
+def test_stable_moderate(student, reference, rng):
+    """stable_bce_with_logits: loss and dz elementwise, for a float and several shapes"""
+    cases = [(0.0, 1.0), (float(rng.normal(scale=2.0)), 0.0)]
+    for shape in ((5,), (3, 4)):
+        cases.append((rng.normal(scale=4.0, size=shape),
+                      rng.integers(0, 2, size=shape).astype(np.float64)))
+    for z, y in cases:
+        what = "for a float" if np.ndim(z) == 0 else "for shape %s" % (np.shape(z),)
+        loss, dz = _parts(student.stable_bce_with_logits(z, y), 2, "stable_bce_with_logits",
+                          ("loss", "dz"))
+        rloss, rdz = reference.stable_bce_with_logits(z, y)
+        check_close("loss from stable_bce_with_logits %s" % what, loss, rloss,
+                    mistakes=[(LOSS_SIGN, -rloss), (LOG10, rloss / np.log(10))])
+        check_close("dz from stable_bce_with_logits %s" % what, dz, rdz,
+                    mistakes=[(GRAD_SIGN, -rdz)])
+
+
+@points(3)
+def test_stable_extreme(student, reference, rng):
+    """stable_bce_with_logits: finite, right loss and dz at z = ±30 and ±1000, y = 0 and 1"""
+    z = np.repeat([-1000.0, -30.0, 30.0, 1000.0], 2)
+    y = np.tile([0.0, 1.0], 4)
+    order = rng.permutation(z.size)
+    z, y = z[order], y[order]
+    loss, dz = _parts(student.stable_bce_with_logits(z, y), 2, "stable_bce_with_logits",
+                      ("loss", "dz"))
+    rloss, rdz = reference.stable_bce_with_logits(z, y)
+    check_close("loss from stable_bce_with_logits where |z| is 30 or 1000 (compute it from "
+                "z: max(z, 0) - y z + log1p(exp(-|z|)); no clipping)", loss, rloss,
+                mistakes=[(LOSS_SIGN, -rloss)])
+    check_close("dz from stable_bce_with_logits where |z| is 30 or 1000", dz, rdz,
+                mistakes=[(GRAD_SIGN, -rdz)])
+
+
+@points(3)
+def test_train(student, reference, rng):
+    """train_logistic: weights, bias and loss curve match the reference on small data sets"""
+    for m, n, lr, epochs in ((15, 3, 0.3, 4), (8, 1, 1.0, 2)):
+        X = rng.normal(size=(m, n))
+        true_w = rng.normal(size=n)
+        y = (rng.random(m) < reference.sigmoid(X @ true_w)).astype(np.float64)
+        w, b, losses = _parts(student.train_logistic(X, y, lr, epochs), 3, "train_logistic",
+                              ("w", "b", "losses"))
+        rw, rb, rlosses = reference.train_logistic(X, y, lr, epochs)
+        full = _train_variant(reference, X, y, lr, epochs, full_batch=True)
+        fixed_b = _train_variant(reference, X, y, lr, epochs, update_b=False)
+        batch = ("averaged the gradients over all examples (one step per epoch): update "
+                 "after every example")
+        what = "with n=%d features, %d epochs" % (n, epochs)
+        check_close("w from train_logistic %s" % what, w, rw,
+                    mistakes=[(batch, full[0]), ("the bias b is never updated", fixed_b[0])])
+        check_close("b from train_logistic %s" % what, b, rb,
+                    mistakes=[(batch, full[1]), ("the bias b is never updated", 0.0)])
+        before = _train_variant(reference, X, y, lr, epochs, record="before")[2]
+        running = _train_variant(reference, X, y, lr, epochs, record="running")[2]
+        check_close("losses from train_logistic %s" % what, losses, rlosses,
+                    mistakes=[(batch, full[2]),
+                              ("recorded the loss before each epoch's updates: record it "
+                               "after the epoch", before),
+                              ("averaged the losses seen during the epoch: record the mean "
+                               "loss over all examples at the end of the epoch", running)])

@@ -1,0 +1,184 @@
+"""The sandbox itself: what student code can and cannot do inside it."""
+import os
+import socket
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from autograder.reference import ROOT
+from autograder.sandbox import Limits, Session, check_bwrap
+
+FAST = Limits(call_timeout=1.5, cell_timeout=1.5)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def bubblewrap():
+    check_bwrap()
+
+
+def session_with(*sources, limits=FAST):
+    return Session(["import numpy as np"] + list(sources), limits)
+
+
+def run(body, *args, limits=FAST):
+    """Define f with ``body`` in a fresh sandbox and call it; returns (kind, value)."""
+    src = "def f(*args):\n" + "".join("    %s\n" % line for line in body.splitlines())
+    s = session_with(src, limits=limits)
+    try:
+        return s.call("f", args)
+    finally:
+        s.close()
+
+
+def test_plain_values_round_trip():
+    kind, value = run("return args[0] * 2, {'n': 3, 's': 'x'}, [True, None]",
+                      np.arange(6.0).reshape(2, 3))
+    assert kind == "ok"
+    arr, d, lst = value
+    assert arr.dtype == np.float64 and arr.shape == (2, 3)
+    assert np.array_equal(arr, np.arange(6.0).reshape(2, 3) * 2)
+    assert d == {"n": 3, "s": "x"} and lst == [True, None]
+
+
+def test_cannot_see_the_repository():
+    for path in (ROOT / "solutions", ROOT / "autograder" / "hidden", ROOT):
+        kind, value = run("import os\nreturn os.listdir(%r)" % str(path))
+        if path == ROOT:   # only the mount point of the virtual environment, if inside
+            assert kind == "ok" and set(value) <= {".venv"}, value
+        else:
+            assert kind == "raised" and "FileNotFoundError" in value, (path, kind, value)
+
+
+def test_sees_only_system_and_python_folders():
+    kind, value = run("import os\nreturn sorted(os.listdir('/'))")
+    assert kind == "ok"
+    assert not {"home", "srv", "mnt", "var"} & set(value)
+
+
+def test_cannot_write_outside_its_tmp():
+    target = ROOT / "sandbox_was_here"
+    kind, value = run("open(%r, 'w').write('x')" % str(target))
+    assert kind == "raised"
+    assert not target.exists()
+    kind, value = run("open('/usr/sandbox_was_here', 'w').write('x')")
+    assert kind == "raised" and ("Read-only" in value or "Permission" in value)
+    assert run("open('/tmp/ok', 'w').write('x')\nreturn open('/tmp/ok').read()") == ("ok", "x")
+
+
+def test_no_network_even_to_the_hosts_loopback():
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    server.settimeout(0.5)
+    port = server.getsockname()[1]
+    kind, value = run("import socket\ns = socket.create_connection(('127.0.0.1', %d), 1)\n"
+                      "s.sendall(b'stolen')\nreturn 1" % port)
+    with pytest.raises(socket.timeout):
+        server.accept()
+    server.close()
+    assert kind == "raised"
+
+
+def test_no_new_processes():
+    kind, value = run("import os\nos.fork()\nreturn 1")
+    assert kind == "raised" and "Operation not permitted" in value
+    kind, value = run("import subprocess\nreturn subprocess.run(['true']).returncode")
+    assert kind == "raised"
+
+
+def test_endless_loop_times_out_and_later_calls_still_work():
+    s = session_with("def spin():\n    while True:\n        pass\n",
+                     "def ok(x):\n    return x + 1\n")
+    started = time.monotonic()
+    assert s.call("spin")[0] == "timeout"
+    assert time.monotonic() - started < FAST.call_timeout + 1.0
+    assert s.call("spin")[0] == "timeout"           # remembered: no second wait
+    assert s.call("ok", (1,)) == ("ok", 2)          # a fresh worker took over
+    s.close()
+
+
+def test_memory_bomb_is_stopped():
+    kind, value = run("x = []\nwhile True:\n    x.append(np.ones(1 << 20))",
+                      limits=Limits(call_timeout=20))
+    assert kind in ("raised", "crashed") and ("MemoryError" in value or "killed" in value)
+
+
+def test_exit_and_killing_parents_cost_only_that_call():
+    s = session_with("def a():\n    import sys; sys.exit(0)\n",
+                     "def b():\n    import os; os._exit(0)\n",
+                     "def c():\n    import os, signal\n    os.kill(os.getppid(), 9)\n"
+                     "    os.kill(1, 9)\n    os.kill(-1, 9)\n",
+                     "def ok():\n    return 7\n")
+    assert s.call("a")[0] == "exit"
+    assert s.call("b")[0] == "crashed"
+    assert s.call("c")[0] in ("raised", "crashed")
+    assert s.call("ok") == ("ok", 7)
+    s.close()
+
+
+def test_output_flood_is_cut():
+    limits = Limits(call_timeout=5, output_bytes=1 << 16)
+    kind, value = run("import sys\nwhile True:\n    sys.stderr.write('x' * 4096)",
+                      limits=limits)
+    assert kind == "crashed" and "printed more than" in value
+
+
+def test_objects_that_claim_equality_do_not_cross():
+    kind, value = run("class Liar:\n    def __eq__(self, other):\n        return True\n"
+                      "return Liar()")
+    assert kind == "unencodable"
+
+
+def test_monkeypatching_numpy_stays_inside():
+    kind, _ = run("np.allclose = lambda *a, **k: True\nnp.testing.assert_allclose = "
+                  "lambda *a, **k: None\nreturn 0.0")
+    assert kind == "ok"
+    assert not np.allclose(0.0, 1.0)
+
+
+def test_a_hanging_or_exiting_cell_is_skipped_and_the_rest_loads():
+    s = session_with("def before():\n    return 1\n",
+                     "x = [0 for _ in iter(int, 1)]\n",            # hangs at load time
+                     "import os\n_ = os._exit(0)\n",               # kills the worker
+                     "def after():\n    return 2\n")
+    assert s.call("before") == ("ok", 1)
+    assert s.call("after") == ("ok", 2)
+    assert set(s.skipped) == {2, 3}
+    s.close()
+
+
+def test_no_processes_left_behind():
+    s = session_with("def spin():\n    while True:\n        pass\n")
+    s.call("spin")
+    s.close()
+    time.sleep(0.2)
+    mine = [p for p in os.listdir("/proc") if p.isdigit()]
+    leftover = []
+    for pid in mine:
+        try:
+            cmd = open("/proc/%s/cmdline" % pid, "rb").read()
+        except OSError:
+            continue
+        if b"/opt/grader/worker.py" in cmd:
+            leftover.append(pid)
+    assert leftover == []
+
+
+def test_concurrent_sessions_are_isolated():
+    results = {}
+
+    def grade(k):
+        s = session_with("import os\ndef put(v):\n    open('/tmp/v', 'w').write(str(v))\n"
+                         "    return 0\ndef get():\n    return open('/tmp/v').read()\n")
+        s.call("put", (k,))
+        time.sleep(0.1)
+        results[k] = s.call("get")
+        s.close()
+    threads = [threading.Thread(target=grade, args=(k,)) for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == {k: ("ok", str(k)) for k in range(3)}
