@@ -13,6 +13,8 @@ LOSS_SIGN = "sign flipped: did you minimise the log-likelihood instead of its ne
 GRAD_SIGN = ("sign flipped: y - y_hat is the gradient of the log-likelihood; "
              "the loss has y_hat - y")
 LOG10 = "used log10 instead of the natural logarithm np.log"
+STABLE = ("compute the loss from z, as max(z, 0) - y z + log1p(exp(-|z|)), without "
+          "forming y_hat")
 SATURATED = ("use dL/dz = y_hat - y: the staged product divides by y_hat (1 - y_hat), "
              "which is 0 when the sigmoid saturates")
 CACHE_KEYS = ("x", "z", "y_hat", "y")
@@ -36,8 +38,24 @@ def _example(rng, n):
 
 def _cache(reference, x, z, y):
     """A cache as logistic_forward documents it, for a chosen logit z."""
-    return {"x": np.asarray(x, dtype=np.float64), "z": float(z),
-            "y_hat": float(reference.sigmoid(z)), "y": float(y)}
+    return {"x": np.asarray(x, dtype=np.float64), "z": np.float64(z),
+            "y_hat": np.float64(reference.sigmoid(z)), "y": np.float64(y)}
+
+
+def _check_finite_close(name, got, expected, hint, mistakes=()):
+    """check_close, adding ``hint`` when the failure is a NaN or an inf."""
+    try:
+        check_close(name, got, expected, mistakes=mistakes)
+    except CheckFailure as failure:
+        if "contains NaN" in str(failure) or "contains inf" in str(failure):
+            raise CheckFailure("%s Hint: %s." % (failure, hint))
+        raise
+
+
+def _clipped_loss(reference, z, y, eps):
+    """The loss with y_hat clipped to [eps, 1 - eps], a classic non-fix."""
+    p = np.clip(reference.sigmoid(z), eps, 1 - eps)
+    return -(y * np.log(p) + (1 - y) * np.log(1 - p))
 
 
 def _train_variant(reference, X, y, lr, epochs, full_batch=False, update_b=True,
@@ -172,9 +190,9 @@ def test_backward_upstream(student, reference, rng):
         rdw, rdb = reference.logistic_backward(dloss, cache)
         ignored = "ignored dloss: multiply by the upstream gradient"
         check_close("dw from logistic_backward with dloss != 1", dw, rdw,
-                    mistakes=[(ignored, rdw / dloss)])
+                    mistakes=[(ignored, rdw / dloss), (GRAD_SIGN, -rdw)])
         check_close("db from logistic_backward with dloss != 1", db, rdb,
-                    mistakes=[(ignored, rdb / dloss)])
+                    mistakes=[(ignored, rdb / dloss), (GRAD_SIGN, -rdb)])
 
 
 @points(2)
@@ -188,10 +206,10 @@ def test_backward_saturated(student, reference, rng):
                             ("dw", "db"))
             rdw, rdb = reference.logistic_backward(1.0, cache)
             where = "z = %+g, y = %d" % (z, y)
-            check_close("dw at a saturated sigmoid (%s); %s" % (where, SATURATED), dw, rdw,
-                        mistakes=[(GRAD_SIGN, -rdw)])
-            check_close("db at a saturated sigmoid (%s)" % where, db, rdb,
-                        mistakes=[(GRAD_SIGN, -rdb)])
+            _check_finite_close("dw at a saturated sigmoid (%s)" % where, dw, rdw, SATURATED,
+                                mistakes=[(GRAD_SIGN, -rdw)])
+            _check_finite_close("db at a saturated sigmoid (%s)" % where, db, rdb, SATURATED,
+                                mistakes=[(GRAD_SIGN, -rdb)])
 
 
 @points(2)
@@ -222,11 +240,14 @@ def test_stable_extreme(student, reference, rng):
     loss, dz = _parts(student.stable_bce_with_logits(z, y), 2, "stable_bce_with_logits",
                       ("loss", "dz"))
     rloss, rdz = reference.stable_bce_with_logits(z, y)
-    check_close("loss from stable_bce_with_logits where |z| is 30 or 1000 (compute it from "
-                "z: max(z, 0) - y z + log1p(exp(-|z|)); no clipping)", loss, rloss,
-                mistakes=[(LOSS_SIGN, -rloss)])
-    check_close("dz from stable_bce_with_logits where |z| is 30 or 1000", dz, rdz,
-                mistakes=[(GRAD_SIGN, -rdz)])
+    _check_finite_close("loss from stable_bce_with_logits where |z| is 30 or 1000", loss, rloss,
+                        STABLE, mistakes=[(LOSS_SIGN, -rloss)] + [
+                            ("clipped y_hat to [%g, 1 - %g]: " % (eps, eps) + STABLE,
+                             _clipped_loss(reference, z, y, eps))
+                            for eps in (1e-7, 1e-8, 1e-10, 1e-12, 1e-15)])
+    _check_finite_close("dz from stable_bce_with_logits where |z| is 30 or 1000", dz, rdz,
+                        "sigmoid(z) - y with an overflow-free sigmoid",
+                        mistakes=[(GRAD_SIGN, -rdz)])
 
 
 @points(3)
