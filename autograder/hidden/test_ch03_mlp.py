@@ -182,12 +182,11 @@ def test_mse_loss(student, reference, rng):
 
 
 def _backward_case(student, reference, rng, D, H, N, scale=1.0):
-    """(student's grads, reference grads, reference cache, case text) for one shape."""
+    """(student's grads, reference grads, reference cache, dyhat, case text) for one shape."""
     X, W1, b1, w2, b2, _ = _mlp2_inputs(rng, D, H, N, scale)
     _, cache = reference.mlp2_forward(X, W1, b1, w2, b2)
     dyhat = rng.normal(size=(1, N))
     grads = student.mlp2_backward(dyhat, cache)
-    _field(grads, "W1", "the dict returned by mlp2_backward")
     case = "(D=%d features, H=%d hidden units, batch of %d)" % (D, H, N)
     return grads, reference.mlp2_backward(dyhat, cache), cache, dyhat, case
 
@@ -304,13 +303,17 @@ def test_deep_backward(student, reference, rng):
         L = len(acts)
         dWs = _layers(dWs, L, "dWs from deep_backward")
         dbs = _layers(dbs, L, "dbs from deep_backward")
+        no_last = ("delta[L] lacks the last activation's derivative: it is "
+                   "dL/dyhat * g'(Z[L]) (this matters when g[L] is not the identity)")
         for l in range(L, 0, -1):       # the last layer first: the first error is the cause
+            last_w = [(no_last, dyhat @ cache["As"][L - 1].T)] if l == L else []
+            last_b = [(no_last, dyhat.sum(axis=1, keepdims=True))] if l == L else []
             check_close("dWs[%d] (dL/dW[%d]) of a %s" % (l - 1, l, case), dWs[l - 1],
-                        ref_dWs[l - 1])
+                        ref_dWs[l - 1], mistakes=last_w)
             check_close("dbs[%d] (dL/db[%d], a sum over the batch) of a %s" % (l - 1, l, case),
                         dbs[l - 1], ref_dbs[l - 1],
-                        mistakes=[("averaged over the batch instead of summing",
-                                   ref_dbs[l - 1] / N)])
+                        mistakes=last_b + [("averaged over the batch instead of summing",
+                                            ref_dbs[l - 1] / N)])
 
 
 @points(1)

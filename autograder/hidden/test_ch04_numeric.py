@@ -52,11 +52,11 @@ def check_in_order(what, got, expected, keys, mistakes=None):
                            % (what, ", ".join(repr(key) for key in missing)))
     for key in keys:
         try:
-            check_close("%s[%r]" % (what, key), got[key], expected[key],
+            check_close("%r from %s" % (key, what), got[key], expected[key],
                         mistakes=(mistakes or {}).get(key, ()))
         except CheckFailure as failure:
-            raise CheckFailure("%s %r is the first wrong value in the order %s; the later ones "
-                               "are computed from it." % (failure, key, ", ".join(keys)))
+            raise CheckFailure("%s It is the first wrong value in the order %s: fix it first, "
+                               "the later values may depend on it." % (failure, ", ".join(keys)))
 
 
 def forward_mistakes(ref):
@@ -98,9 +98,10 @@ def test_relu_backward(student, reference, rng):
     """relu_backward: the upstream gradient passes where u > 0 and is stopped where u < 0"""
     for n in (1, 4, 9):
         u, dh = rng.normal(size=n), rng.normal(size=n)
-        check_close("relu_backward with %d units" % n, student.relu_backward(dh, u),
-                    reference.relu_backward(dh, u),
-                    mistakes=[("multiplied by ReLU(u) instead of ReLU'(u)", dh * np.maximum(u, 0))])
+        check_close("relu_backward with %d unit%s" % (n, "s" if n > 1 else ""),
+                    student.relu_backward(dh, u), reference.relu_backward(dh, u),
+                    mistakes=[("multiplied by ReLU(u) instead of ReLU'(u)",
+                               dh * np.maximum(u, 0))])
 
 
 @points(1)
@@ -126,7 +127,8 @@ def test_softmax_large_logits(student, reference, rng):
     """softmax: stable for logits near +1000 and -1000 (subtract the maximum first)"""
     for centre in (1000.0, -1000.0):
         v = centre + rng.normal(size=4)
-        check_close("softmax of 4 logits near %g" % centre, student.softmax(v), reference.softmax(v))
+        check_close("softmax of 4 logits near %g" % centre, student.softmax(v),
+                    reference.softmax(v))
 
 
 @points(2)

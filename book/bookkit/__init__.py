@@ -15,3 +15,13 @@ def reference(assignment):
     """The reference solutions of an assignment (see autograder.reference)."""
     from autograder.reference import load_reference
     return load_reference(assignment)
+
+
+def figure(figsize=(6.4, 4.0), dpi=110):
+    """A new matplotlib Figure that displays (and glues) as PNG, outside ``pyplot``.
+
+    figsize (tuple of two floats): size in inches; dpi (int): resolution.
+    Returns a bookkit.compgraph.DisplayFigure; add axes with ``fig.add_subplot()``.
+    """
+    from bookkit.compgraph import DisplayFigure
+    return DisplayFigure(figsize=figsize, dpi=dpi)

@@ -87,8 +87,13 @@ def format_number(value):
     return "[" + ", ".join(rows) + "]"
 
 
-class _GraphFigure(Figure):
-    """A Figure that IPython can display as PNG without ``pyplot``."""
+class DisplayFigure(Figure):
+    """A Figure that IPython and ``myst_nb.glue`` display as PNG without ``pyplot``.
+
+    A plain :class:`~matplotlib.figure.Figure` only has a PNG representation once
+    ``pyplot`` has loaded the inline backend; this one always has, and, not being managed
+    by ``pyplot``, it is never shown a second time at the end of a cell.
+    """
 
     def _repr_png_(self):
         """PNG bytes of the figure (used by IPython's display and by glue)."""
@@ -166,7 +171,7 @@ class Graph:
         if ax is None:
             width = max(4.0, (x1 - x0) * scale)
             height = max(2.0, (y1 - y0) * scale) + (0.9 if legend else 0.0)
-            fig = _GraphFigure(figsize=(width, height), dpi=110)
+            fig = DisplayFigure(figsize=(width, height), dpi=110)
             ax = fig.add_subplot(1, 1, 1)
         fig = ax.figure
         ax.set_xlim(x0, x1)
