@@ -23,12 +23,16 @@ def strip_magics(source):
 
 
 def definitions(source):
-    """The definitions of one cell, compiled: str -> code object.
+    """The definitions of one cell, as a module AST: str -> ast.Module.
 
-    Raises SyntaxError when the cell does not parse; the caller reports it and goes on
-    with the other cells.
+    IPython magics are commented out only when the cell does not parse as it is (so a
+    line such as ``% (a, b))`` continuing an expression is left alone). Raises SyntaxError
+    when the cell does not parse either way; the caller reports it and goes on.
     """
-    tree = ast.parse(strip_magics(source))
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        tree = ast.parse(strip_magics(source))
     tree.body = [node for node in tree.body if isinstance(node, KEPT)]
     return tree
 

@@ -104,7 +104,7 @@ def _likely_cause(got, expected, mistakes, rtol, atol):
             return "the sign is flipped (check a minus sign in the chain rule)"
         if np.allclose(got, 0):
             return "it is all zeros (is a gradient never written, or overwritten?)"
-        ratio = _constant_ratio(got, expected)
+        ratio = _constant_ratio(got, expected) if got.size > 1 else None
         if ratio is not None:
             return "it is %.6g times the right answer (a missing or extra factor?)" % ratio
     return None

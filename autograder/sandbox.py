@@ -44,6 +44,7 @@ class Limits:
     cpu_seconds: int = 60          # CPU time of one worker, over all its calls
     call_timeout: float = 10.0     # wall-clock seconds for one call
     cell_timeout: float = 10.0     # wall-clock seconds for loading one cell
+    start_timeout: float = 60.0    # wall-clock seconds for the worker to start (a busy host)
     output_bytes: int = 1 << 20    # what the student's code may print, per worker
     file_bytes: int = 16 << 20     # largest file it may write (in its private /tmp)
     max_restarts: int = 8          # workers started after the first, per submission
@@ -252,7 +253,8 @@ class Session:
             try:
                 worker.send({"op": "load", "cells": sources})
                 while True:
-                    answer = worker.receive(self.limits.cell_timeout)
+                    answer = worker.receive(self.limits.cell_timeout if current is not None
+                                            else self.limits.start_timeout)
                     if answer.get("op") == "cell":
                         current = answer.get("index")
                     elif answer.get("op") == "loaded":

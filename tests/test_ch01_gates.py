@@ -119,9 +119,10 @@ def test_ties_go_to_the_first_extreme_input(ref, name, xs):
 def test_ties_compared_with_torch(ref, name, xs):
     """torch.max/min(x, dim=0) agree with the rule; torch.amax/amin split evenly instead.
 
-    The first fact is what torch 2.x does on CPU (its documentation does not promise which
-    tied index is returned); the second is documented behaviour of amax/amin. Both
-    rules pass the same total gradient on.
+    Both are documented: max/min with ``dim`` return the first maximal (minimal) index and
+    propagate only to it; amax/amin, and max/min over all dimensions, split the gradient
+    evenly. The test checks what the installed torch (CPU) really does. Both rules pass
+    the same total gradient on.
     """
     xs = np.array(xs)
     dout = 0.7
