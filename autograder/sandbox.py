@@ -47,7 +47,8 @@ class Limits:
     start_timeout: float = 60.0    # wall-clock seconds for the worker to start (a busy host)
     output_bytes: int = 1 << 20    # what the student's code may print, per worker
     file_bytes: int = 16 << 20     # largest file it may write (in its private /tmp)
-    max_restarts: int = 8          # workers started after the first, per submission
+    max_restarts: int = 30         # workers started after the first, per submission
+    max_timeouts: int = 10         # calls allowed to time out before hung functions fail fast
 
 
 class SandboxUnavailable(RuntimeError):
@@ -231,7 +232,8 @@ class Session:
         self.sandboxed = sandboxed
         self.skipped = {}        # cell index -> why it was skipped
         self.cell_errors = {}    # cell index -> error message from loading
-        self.failed = {}         # function name -> (kind, message) that killed a worker
+        self.hung = {}           # function name -> its last timeout result
+        self.timeouts = 0
         self.starts = 0
         self.worker = None
 
@@ -280,8 +282,8 @@ class Session:
 
     def call(self, name, args=(), kwargs=None):
         """Call the student's function ``name``; see the class docstring for the result."""
-        if name in self.failed:
-            return self.failed[name]
+        if name in self.hung and self.timeouts >= self.limits.max_timeouts:
+            return self.hung[name]   # out of patience: do not wait for it again
         worker = self._start()
         if worker is None:
             return ("crashed", "the notebook could not be run (the sandbox was restarted "
@@ -293,13 +295,14 @@ class Session:
         except WorkerTimeout:
             result = ("timeout", "did not return within %g s (an endless loop?)"
                       % self.limits.call_timeout)
+            self.timeouts += 1
+            self.hung[name] = result
         except WorkerGone as gone:
             result = ("crashed", "stopped the grading process: it %s" % gone)
         else:
             return self._result(answer)
         worker.close()
         self.worker = None
-        self.failed[name] = result
         return result
 
     @staticmethod

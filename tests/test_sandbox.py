@@ -94,8 +94,17 @@ def test_endless_loop_times_out_and_later_calls_still_work():
     started = time.monotonic()
     assert s.call("spin")[0] == "timeout"
     assert time.monotonic() - started < FAST.call_timeout + 1.0
-    assert s.call("spin")[0] == "timeout"           # remembered: no second wait
     assert s.call("ok", (1,)) == ("ok", 2)          # a fresh worker took over
+    s.close()
+
+
+def test_after_too_many_timeouts_hung_functions_fail_fast():
+    s = session_with("def spin():\n    while True:\n        pass\n",
+                     limits=Limits(call_timeout=1, max_timeouts=2))
+    assert [s.call("spin")[0] for _ in range(2)] == ["timeout", "timeout"]
+    started = time.monotonic()
+    assert s.call("spin")[0] == "timeout"
+    assert time.monotonic() - started < 0.5
     s.close()
 
 
