@@ -5,6 +5,7 @@ differences (autograder.checks.numerical_gradient) and with PyTorch autograd (CP
 on random inputs of several shapes and on edge cases: a batch of one, saturated sigmoids,
 ReLU units at exactly 0. The notebook's public checks and the seed's errata are tested too.
 """
+import ast
 import contextlib
 import io
 import json
@@ -135,7 +136,8 @@ def test_worked_example_values(ref):
     """The page's worked numbers (hand-picked inputs) against PyTorch."""
     X = np.array([[1.0, -1.0, 2.0], [0.5, 0.0, -1.5], [0.0, 2.0, 1.0], [-1.0, 0.5, 0.0]])
     W1 = np.array([[0.2, -0.4, 0.1, 0.5], [-0.3, 0.1, 0.6, -0.3]])
-    b1, w2, b2, y = np.array([[0.1], [-0.1]]), np.array([[1.5, -1.0]]), 0.3, np.array([[1.0, 0.0, 0.5]])
+    b1, w2, b2 = np.array([[0.1], [-0.1]]), np.array([[1.5, -1.0]]), 0.3
+    y = np.array([[1.0, 0.0, 0.5]])
     yhat, cache = ref.mlp2_forward(X, W1, b1, w2, b2)
     close(cache["Z"], [[-0.4, 0.35, 1.2], [-0.05, 1.25, -0.25]], atol=1e-15)
     L, dyhat = ref.mse_loss(yhat, y)
@@ -312,7 +314,6 @@ def test_exercise_holds_no_solution_code():
 def test_public_checks_need_only_numpy():
     nb = json.loads(EXERCISE.read_text(encoding="utf-8"))
     imported = set()
-    import ast
     for cell in nb["cells"]:
         if cell["cell_type"] == "code":
             for node in ast.walk(ast.parse("".join(cell["source"]))):

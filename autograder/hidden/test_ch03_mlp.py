@@ -259,6 +259,8 @@ def test_mlp2_end_to_end(student, reference, rng):
         X, W1, b1, w2, b2, y = _mlp2_inputs(rng, D, H, N)
         case = "(your forward, loss and backward together; D=%d, H=%d, batch of %d)" % (D, H, N)
         yhat, cache = _parts(student.mlp2_forward(X, W1, b1, w2, b2), 2, "mlp2_forward")
+        for key in ("X", "W1", "b1", "w2", "b2", "Z", "A"):
+            _field(cache, key, "the cache from mlp2_forward")
         _, dyhat = _parts(student.mse_loss(yhat, y), 2, "mse_loss")
         grads = student.mlp2_backward(dyhat, cache)
         ref_yhat, ref_cache = reference.mlp2_forward(X, W1, b1, w2, b2)
