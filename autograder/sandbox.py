@@ -102,14 +102,16 @@ def bwrap_command(seccomp_fd, limits):
            "--hostname", "sandbox", "--clearenv"]
     for key, value in ENV.items():
         cmd += ["--setenv", key, value]
+    # The private /tmp comes first, so that binds below it (a venv in /tmp) stay visible.
+    cmd += ["--size", str(64 << 20), "--tmpfs", "/tmp"]
     for d in visible_dirs():
         cmd += ["--ro-bind", str(d), str(d)]
     if os.path.exists("/etc/ld.so.cache"):
         cmd += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
     for name in WORKER_FILES:
         cmd += ["--ro-bind", str(HERE / name), "%s/%s" % (INSIDE, name)]
-    cmd += ["--proc", "/proc", "--dev", "/dev", "--size", str(64 << 20), "--tmpfs", "/tmp",
-            "--remount-ro", "/", "--chdir", "/tmp", "--seccomp", str(seccomp_fd),
+    cmd += ["--proc", "/proc", "--dev", "/dev", "--remount-ro", "/", "--chdir", "/tmp",
+            "--seccomp", str(seccomp_fd),
             sys.executable, "-E", "-s", "-B", "%s/worker.py" % INSIDE]
     return cmd
 

@@ -191,3 +191,11 @@ def test_concurrent_sessions_are_isolated():
     for t in threads:
         t.join()
     assert results == {k: ("ok", str(k)) for k in range(3)}
+
+
+def test_private_tmp_is_mounted_before_the_binds():
+    """A virtual environment under /tmp must stay visible above the private /tmp."""
+    from autograder.sandbox import bwrap_command
+    cmd = bwrap_command(3, Limits())
+    assert cmd.index("--tmpfs") < cmd.index("--ro-bind")
+    assert cmd.index("--remount-ro") > max(i for i, a in enumerate(cmd) if a == "--ro-bind")
