@@ -74,6 +74,7 @@ def grade(args):
         print("warning: --no-sandbox: students' code runs unprotected", file=sys.stderr)
     limits = sandbox.Limits(memory_mb=args.memory_mb, call_timeout=args.timeout,
                             cell_timeout=args.timeout)
+    sandbox.self_test(limits, sandboxed)
     todo = find_submissions(args.path, args.assignment)
     if args.resume:
         todo = [s for s in todo if not is_done(args.out, *s)]

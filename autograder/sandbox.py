@@ -74,6 +74,27 @@ def check_bwrap():
                                  % done.stderr.strip())
 
 
+def self_test(limits, sandboxed=True):
+    """Start a worker on a trivial notebook and call it; raise SandboxUnavailable if that
+    fails, so a broken sandbox stops grading instead of scoring everyone 0."""
+    worker = Worker(limits, sandboxed)
+    try:
+        worker.send({"op": "load", "cells": ["def probe(x):\n    return x + 1\n"]})
+        while worker.receive(limits.start_timeout).get("op") != "loaded":
+            pass
+        worker.send({"op": "call", "name": "probe", "args": wire.encode([41]),
+                     "kwargs": wire.encode({})})
+        answer = worker.receive(limits.start_timeout)
+        if answer.get("value") != 42:
+            raise WorkerGone("answered %r" % (answer,))
+    except (WorkerGone, WorkerTimeout) as error:
+        worker.close()
+        worker._drain.join(timeout=2)
+        raise SandboxUnavailable("the sandbox cannot run Python (%s): %s" % (
+            error or "no answer", worker.output_head.decode("utf-8", "replace")[-2000:]))
+    worker.close()
+
+
 def python_dirs():
     """Folders that hold the Python environment (prefixes, real executable's home)."""
     real_exe = Path(os.path.realpath(sys.executable))
@@ -128,6 +149,7 @@ class Worker:
     def __init__(self, limits, sandboxed=True):
         self.limits = limits
         self.printed = 0
+        self.output_head = b""     # the first bytes printed (shown only by self_test)
         self.kill_reason = None
         self._buffer = b""
         with tempfile.TemporaryFile() as program:
@@ -148,6 +170,8 @@ class Worker:
     def _drain_output(self):
         """Read what the student's code prints; kill the worker past the output limit."""
         for chunk in iter(lambda: self.proc.stderr.read1(65536), b""):
+            if self.printed < 4096:
+                self.output_head += chunk[:4096 - self.printed]
             self.printed += len(chunk)
             if self.printed > self.limits.output_bytes and self.kill_reason is None:
                 self.kill("printed more than %d KiB" % (self.limits.output_bytes >> 10))

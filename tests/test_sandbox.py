@@ -199,3 +199,11 @@ def test_private_tmp_is_mounted_before_the_binds():
     cmd = bwrap_command(3, Limits())
     assert cmd.index("--tmpfs") < cmd.index("--ro-bind")
     assert cmd.index("--remount-ro") > max(i for i, a in enumerate(cmd) if a == "--ro-bind")
+
+
+def test_self_test_passes_here_and_fails_loudly_when_python_cannot_start(monkeypatch):
+    from autograder import sandbox
+    sandbox.self_test(Limits())
+    monkeypatch.setattr(sandbox, "python_dirs", lambda: [])   # hide the environment
+    with pytest.raises(sandbox.SandboxUnavailable, match="cannot run Python"):
+        sandbox.self_test(Limits())
