@@ -60,7 +60,8 @@ def test_sees_only_system_and_python_folders():
 def test_cannot_write_outside_its_tmp():
     target = ROOT / "sandbox_was_here"
     kind, value = run("open(%r, 'w').write('x')" % str(target))
-    assert kind == "raised"
+    # Refused, or (for a checkout under /tmp) written to the sandbox's private /tmp only.
+    assert kind == "raised" or str(ROOT).startswith("/tmp/")
     assert not target.exists()
     kind, value = run("open('/usr/sandbox_was_here', 'w').write('x')")
     assert kind == "raised" and ("Read-only" in value or "Permission" in value)
