@@ -10,7 +10,6 @@ cells and functions that caused it are not run again.
 """
 import dataclasses
 import os
-import platform
 import select
 import shutil
 import signal
@@ -348,7 +347,3 @@ class Session:
         where_ = str(answer.get("where", ""))[:40]
         return (kind, "%s (%s)" % (message, where_) if where_ else message)
 
-
-def machine_supported():
-    """True when the seccomp filter knows this architecture."""
-    return platform.machine() in seccomp.ARCHES
