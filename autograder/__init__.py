@@ -4,8 +4,8 @@
 Modules: ``checks`` (numerical checks shared with the notebooks), ``cells`` (which code of a
 notebook runs), ``reference`` (reference solutions from ``solutions/``), ``testkit``
 (points and seeded inputs for hidden tests), ``release`` (``exercises/`` from
-``solutions/``), ``wire`` (values across the sandbox boundary), ``sandbox`` and ``worker``
-(bubblewrap and the process inside it), ``proxy`` (the student's functions as seen by a
-hidden test), ``runner`` (one submission), ``results`` (results.json, grades.csv),
-``cli``.
+``solutions/``), ``wire`` (values across the sandbox boundary), ``sandbox``, ``seccomp`` and ``worker``
+(bubblewrap, its process filter and the process inside it), ``proxy`` (the student's
+functions as seen by a hidden test), ``runner`` (one submission), ``results``
+(results.json, grades.csv), ``samples`` (sample submissions), ``cli``.
 """
