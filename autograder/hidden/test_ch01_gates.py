@@ -99,52 +99,54 @@ def test_mul_backward_zero_input(student, reference, rng):
                                wrong_zero)])
 
 
-@points(1)
-def test_max_backward(student, reference, rng):
-    """max gate: the largest input gets the whole upstream gradient"""
+def _check_routing(student, reference, rng, gate, other, word):
+    """Distinct inputs of several sizes: ``gate`` ("max"/"min") routes to the winner."""
     for n in (9, 5, 2, 1):
         xs = rng.permutation(n) + rng.uniform(0.0, 0.5, size=n)
         dout = _dout(rng)
-        check_close("max_backward with %s%s" % (_inputs(n), ", no tie" if n > 1 else ""),
-                    student.max_backward(dout, xs.copy()), reference.max_backward(dout, xs),
-                    mistakes=[("the gradient went to the smallest input",
-                               reference.min_backward(dout, xs)),
-                              ("every input got the gradient; only the largest should",
+        name = "%s_backward" % gate
+        check_close("%s with %s%s" % (name, _inputs(n), ", no tie" if n > 1 else ""),
+                    getattr(student, name)(dout, xs.copy()),
+                    getattr(reference, name)(dout, xs),
+                    mistakes=[("the gradient went to the %s input" % other[1],
+                               getattr(reference, "%s_backward" % other[0])(dout, xs)),
+                              ("every input got the gradient; only the %s should" % word,
                                np.full(n, dout))])
+
+
+def _check_ties(student, reference, rng, gate, reduce, word):
+    """Tied winners: all of the gradient to the first of them."""
+    for n, k in ((6, 3), (4, 2), (2, 2)):
+        xs, dout = _with_ties(rng, n, k, reduce), _dout(rng)
+        name = "%s_backward" % gate
+        check_close("%s with %d inputs, %d of them tied for the %s" % (name, n, k, word),
+                    getattr(student, name)(dout, xs.copy()),
+                    getattr(reference, name)(dout, xs),
+                    mistakes=_tie_mistakes(xs, dout, reduce))
+
+
+@points(1)
+def test_max_backward(student, reference, rng):
+    """max gate: the largest input gets the whole upstream gradient"""
+    _check_routing(student, reference, rng, "max", ("min", "smallest"), "largest")
 
 
 @points(1)
 def test_max_backward_ties(student, reference, rng):
     """max gate with tied maxima: all of the gradient to the first maximal input"""
-    for n, k in ((6, 3), (4, 2), (2, 2)):
-        xs, dout = _with_ties(rng, n, k, np.max), _dout(rng)
-        check_close("max_backward with %d inputs, %d of them tied for the maximum" % (n, k),
-                    student.max_backward(dout, xs.copy()), reference.max_backward(dout, xs),
-                    mistakes=_tie_mistakes(xs, dout, np.max))
+    _check_ties(student, reference, rng, "max", np.max, "maximum")
 
 
 @points(1)
 def test_min_backward(student, reference, rng):
     """min gate: the smallest input gets the whole upstream gradient"""
-    for n in (9, 5, 2, 1):
-        xs = rng.permutation(n) + rng.uniform(0.0, 0.5, size=n)
-        dout = _dout(rng)
-        check_close("min_backward with %s%s" % (_inputs(n), ", no tie" if n > 1 else ""),
-                    student.min_backward(dout, xs.copy()), reference.min_backward(dout, xs),
-                    mistakes=[("the gradient went to the largest input",
-                               reference.max_backward(dout, xs)),
-                              ("every input got the gradient; only the smallest should",
-                               np.full(n, dout))])
+    _check_routing(student, reference, rng, "min", ("max", "largest"), "smallest")
 
 
 @points(1)
 def test_min_backward_ties(student, reference, rng):
     """min gate with tied minima: all of the gradient to the first minimal input"""
-    for n, k in ((6, 3), (4, 2), (2, 2)):
-        xs, dout = _with_ties(rng, n, k, np.min), _dout(rng)
-        check_close("min_backward with %d inputs, %d of them tied for the minimum" % (n, k),
-                    student.min_backward(dout, xs.copy()), reference.min_backward(dout, xs),
-                    mistakes=_tie_mistakes(xs, dout, np.min))
+    _check_ties(student, reference, rng, "min", np.min, "minimum")
 
 
 def _sigmoid_forward_mistakes(reference, x):

@@ -153,23 +153,22 @@ def page_path(page, site_url):
     return urllib.parse.urlsplit(page.url).path[len(urllib.parse.urlsplit(site_url).path):]
 
 
+def walk(page, site_url, selector, limit):
+    """Click the link ``selector`` until there is none; the pages visited, in order."""
+    seen = [page_path(page, site_url)]
+    while page.locator(selector).count():
+        page.locator(selector).first.click()
+        page.wait_for_load_state()
+        seen.append(page_path(page, site_url))
+        assert len(seen) <= limit, "%s links loop: %s" % (selector, seen)
+    return seen
+
+
 def test_next_and_previous_links_follow_the_toc(watched, site_url):
     page, order = watched.page, toc_pages()
     page.goto(site_url + order[0])
-    seen = [page_path(page, site_url)]
-    while page.locator("a.right-next").count():
-        page.locator("a.right-next").first.click()
-        page.wait_for_load_state()
-        seen.append(page_path(page, site_url))
-        assert len(seen) <= len(order), "next links loop: %s" % seen
-    assert seen == order
-    back = [page_path(page, site_url)]
-    while page.locator("a.left-prev").count():
-        page.locator("a.left-prev").first.click()
-        page.wait_for_load_state()
-        back.append(page_path(page, site_url))
-        assert len(back) <= len(order), "previous links loop: %s" % back
-    assert back == order[::-1]
+    assert walk(page, site_url, "a.right-next", len(order)) == order
+    assert walk(page, site_url, "a.left-prev", len(order)) == order[::-1]
     assert not watched.external and not watched.errors
 
 
