@@ -51,10 +51,19 @@ def notebook_output(session):
     """What to tell the student about their notebook as a whole (cells that failed)."""
     lines = []
     for index, why in sorted(session.skipped.items()):
-        lines.append("Cell %d was skipped: it %s." % (index + 1, why))
+        lines.append("%s was skipped: it %s." % (describe_cell(session.cells, index), why))
     for index, error in sorted(session.cell_errors.items()):
-        lines.append("Cell %d failed to run: %s" % (index + 1, error))
+        lines.append("%s failed to run: %s" % (describe_cell(session.cells, index), error))
     return "\n".join(lines)
+
+
+def describe_cell(sources, index):
+    """'Code cell 3 (the one starting `def f(x):`)': how a student finds a cell again."""
+    first = next((line.strip() for line in sources[index].splitlines() if line.strip()), "")
+    if len(first) > 60:
+        first = first[:57] + "..."
+    return "Code cell %d (the one starting `%s`)" % (index + 1, first) if first else \
+        "Code cell %d" % (index + 1)
 
 
 def grade_notebook(text, assignment, limits=Limits(), sandboxed=True):
