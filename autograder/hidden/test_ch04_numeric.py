@@ -186,23 +186,24 @@ def test_forward_random_networks(student, reference, rng):
                            expected, FORWARD_KEYS, forward_mistakes(expected))
 
 
-def large_logit_network(rng, shift):
-    """A 3-4-3 network whose first logit is raised by ``shift`` (for "far apart", 900,
-    the other classes get o = 0)."""
-    net = network(rng, 3, 4, 3, 0)
-    net["W1"] *= 0.3
-    net["W2"] *= 0.3
-    net["b2"][0] += shift
-    return net
+def large_logit_networks(rng):
+    """Two 3-4-3 networks with huge logits, as (name, network) pairs: "near 1000" (every
+    logit raised by 1000) and "far apart" (only the first raised by 900, so the other
+    classes get o = 0)."""
+    for shift, name in ((1000.0, "near 1000"), (900.0, "far apart")):
+        net = network(rng, 3, 4, 3, 0)
+        net["W1"] *= 0.3
+        net["W2"] *= 0.3
+        net["b2"][0] += shift
+        if name == "near 1000":
+            net["b2"][1:] += shift
+        yield name, net
 
 
 @points(1)
 def test_forward_large_logits(student, reference, rng):
     """forward: finite and right when the logits are near 1000, or far apart"""
-    for shift, name in ((1000.0, "near 1000"), (900.0, "far apart")):
-        net = large_logit_network(rng, shift)
-        if name == "near 1000":
-            net["b2"][1:] += shift
+    for name, net in large_logit_networks(rng):
         expected = reference.forward(**net)
         check_in_order("forward with logits %s" % name, student.forward(**net), expected,
                        FORWARD_KEYS, forward_mistakes(expected))
@@ -259,8 +260,5 @@ def test_backward_relu_at_zero(student, reference, rng):
 @points(1)
 def test_backward_large_logits(student, reference, rng):
     """backward: finite and right when the logits are near 1000, or far apart"""
-    for shift, name in ((1000.0, "near 1000"), (900.0, "far apart")):
-        net = large_logit_network(rng, shift)
-        if name == "near 1000":
-            net["b2"][1:] += shift
+    for name, net in large_logit_networks(rng):
         compare_backward(student, reference, net, "backward with logits %s" % name)
