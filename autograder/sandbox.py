@@ -63,14 +63,10 @@ class WorkerTimeout(Exception):
 
 
 def check_bwrap():
-    """Fail with installation advice unless bubblewrap runs here."""
+    """Fail with installation advice unless bubblewrap is installed (whether it can build
+    a sandbox here is what ``self_test`` finds out, with bubblewrap's own message)."""
     if shutil.which("bwrap") is None:
         raise SandboxUnavailable(INSTALL_HINT)
-    done = subprocess.run(["bwrap", "--unshare-all", "--ro-bind", "/", "/", "true"],
-                          capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SandboxUnavailable("bubblewrap cannot create a sandbox here: %s"
-                                 % done.stderr.strip())
 
 
 def self_test(limits, sandboxed=True):
