@@ -35,13 +35,13 @@ system-deps:
 
 # exercises/ is generated from solutions/ by nbgrader; never edit it by hand.
 exercises: setup
-	$(PY) -m autograder.release
+	$(PY) -m autograder.course.release
 
 book: setup
 	$(PY) scripts/build_book.py
 
 samples: setup
-	$(PY) -m autograder.samples $(SAMPLES)/submitted
+	$(PY) -m autograder.course.samples $(SAMPLES)/submitted
 	$(PY) -m autograder grade $(SAMPLES)/submitted --out $(SAMPLES)/graded --jobs 2
 
 test: setup book

@@ -1,11 +1,28 @@
 """Backprop by hand: the autograder.
 
-``python -m autograder grade PATH --out DIR`` grades nbgrader submissions in a sandbox.
-Modules: ``checks`` (numerical checks shared with the notebooks), ``cells`` (which code of a
-notebook runs), ``reference`` (reference solutions from ``solutions/``), ``testkit``
-(points and seeded inputs for hidden tests), ``release`` (``exercises/`` from
-``solutions/``), ``wire`` (values across the sandbox boundary), ``sandbox``, ``seccomp`` and ``worker``
-(bubblewrap, its process filter and the process inside it), ``proxy`` (the student's
-functions as seen by a hidden test), ``runner`` (one submission), ``results``
-(results.json, grades.csv), ``samples`` (sample submissions), ``cli``.
+``backprop-grader grade PATH --out DIR`` (or ``python -m autograder grade ...``) grades
+nbgrader submissions in a sandbox. The tree says which rules a file lives by::
+
+    autograder/
+      cli.py            the command line (trusted)
+      toolkit/          pasted into every exercise notebook: numpy only, nothing secret
+        checks.py         check_close, check_gradient, check_all, diagnosis of mistakes
+      sandbox/          where students' code runs
+        inside/           the only grader files the sandbox sees: stdlib and numpy only
+          worker.py         serves load/call requests inside the sandbox
+          wire.py           values across the boundary (JSON and raw arrays, no pickle)
+          cells.py          which code of a notebook runs (definitions only)
+        process.py        one worker under bubblewrap, prlimit and seccomp; Limits
+        session.py        a notebook kept loaded in a worker, restarted when needed
+        seccomp.py        the process filter (no fork, no new processes)
+      grading/          the trusted grader: decides scores, never runs student code
+        reference.py      reference solutions, loaded from solutions/
+        testkit.py        points and seeded inputs for hidden tests
+        proxy.py          the student's functions as a hidden test calls them
+        runner.py         grade one notebook
+        results.py        results.json (Gradescope's schema) and grades.csv
+      hidden/           the hidden tests, one pytest file per chapter (secret)
+      course/           tools for instructors and authors
+        release.py        exercises/ from solutions/ with nbgrader
+        samples.py        sample submissions to try the grader on
 """

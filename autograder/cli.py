@@ -10,8 +10,9 @@ import sys
 import time
 from pathlib import Path
 
-from autograder import results, runner, sandbox
-from autograder.reference import assignments
+from autograder import sandbox
+from autograder.grading import results, runner
+from autograder.grading.reference import assignments
 
 
 def find_submissions(path, assignment=None):
@@ -97,7 +98,7 @@ def grade(args):
 
 def parser():
     """The argument parser."""
-    p = argparse.ArgumentParser(prog="python -m autograder",
+    p = argparse.ArgumentParser(prog="backprop-grader",
                                 description="Grade Backprop-by-hand notebooks in a sandbox.")
     sub = p.add_subparsers(dest="command", required=True)
     g = sub.add_parser("grade", help="grade submissions")

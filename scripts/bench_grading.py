@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder.samples import write_samples  # noqa: E402
+from autograder.course.samples import write_samples  # noqa: E402
 
 
 def run(cmd, cwd):

@@ -4,7 +4,7 @@
    ``npm install`` into a temporary folder, then its ``es5/`` is copied.
 2. Clears the notebook execution cache (``_build/.jupyter_cache``) and rebuilds every page
    when the code the pages execute has changed since the last build: the solution
-   notebooks, ``autograder/*.py`` and ``book/bookkit/*.py`` (their hash is kept in
+   notebooks, ``autograder/**/*.py`` and ``book/bookkit/*.py`` (their hash is kept in
    ``_build/.book_inputs.sha256``). A page whose own text is unchanged would otherwise keep
    its old outputs.
 3. Runs ``jupyter-book build . -W -n --keep-going`` with the interpreter's own
@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 MATHJAX_NPM = "mathjax@3"
-INPUT_GLOBS = ("solutions/*/*.ipynb", "autograder/*.py", "book/bookkit/*.py")
+INPUT_GLOBS = ("solutions/*/*.ipynb", "autograder/**/*.py", "book/bookkit/*.py")
 
 
 def install_mathjax(root):

@@ -45,7 +45,7 @@ def public_text(root=ROOT):
     """Text that students may see anyway: the exercise notebooks and the public toolkit."""
     parts = [notebook_text(p.read_text(encoding="utf-8"))
              for p in sorted((root / "exercises").glob("*/*.ipynb"))]
-    checks = root / "autograder" / "checks.py"
+    checks = root / "autograder" / "toolkit" / "checks.py"
     if checks.exists():
         parts.append(checks.read_text(encoding="utf-8"))
     return squash("\n".join(parts))

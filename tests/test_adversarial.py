@@ -12,9 +12,9 @@ import textwrap
 
 import pytest
 
-from autograder import runner
-from autograder.reference import ROOT, assignments, solution_path
-from autograder.samples import solution_cells
+from autograder.course.samples import solution_cells
+from autograder.grading import runner
+from autograder.grading.reference import ROOT, assignments, solution_path
 from autograder.sandbox import Limits
 
 FAST = Limits(call_timeout=1.5, cell_timeout=1.5)

@@ -1,6 +1,6 @@
 """Chapter 1's reference gradients, checked against central differences and PyTorch.
 
-The reference is the solution notebook (``autograder.reference``). PyTorch (CPU build)
+The reference is the solution notebook (``autograder.grading.reference``). PyTorch (CPU build)
 is an independent autodiff; every comparison is in float64. Where max/min have no
 derivative (ties) the chapter's rule is "all of the gradient to the first maximal (minimal)
 input"; the tests compare it with ``torch.max(x, dim=0)``, which routes the gradient to the
@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.checks import numerical_gradient
-from autograder.reference import load_reference
+from autograder.grading.reference import load_reference
+from autograder.toolkit.checks import numerical_gradient
 
 SIZES = (1, 2, 3, 5, 8)
 FORWARD = {"add": np.sum, "mul": np.prod, "max": np.max, "min": np.min}

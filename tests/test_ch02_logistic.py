@@ -1,7 +1,7 @@
 """Chapter 2 reference (logistic regression, batch size 1) checked three ways.
 
 The analytic gradients of the reference solutions are compared with central differences
-(``autograder.checks.numerical_gradient``) and with PyTorch autograd (CPU, float64,
+(``autograder.toolkit.checks.numerical_gradient``) and with PyTorch autograd (CPU, float64,
 ``torch.nn.functional.binary_cross_entropy_with_logits``), on random inputs and on edge
 cases: logits of ±30 and ±1000, zero inputs, a zero upstream gradient.
 """
@@ -10,8 +10,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from autograder.checks import numerical_gradient
-from autograder.reference import load_reference
+from autograder.grading.reference import load_reference
+from autograder.toolkit.checks import numerical_gradient
 
 RTOL = 1e-7
 

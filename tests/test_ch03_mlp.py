@@ -1,7 +1,7 @@
 """Chapter 3 (two-layer MLP, any depth, row convention): the reference checked three ways.
 
 The reference gradients (analytic, from the solution notebook) are compared with central
-differences (autograder.checks.numerical_gradient) and with PyTorch autograd (CPU, float64)
+differences (autograder.toolkit.checks.numerical_gradient) and with PyTorch autograd (CPU, float64)
 on random inputs of several shapes and on edge cases: a batch of one, saturated sigmoids,
 ReLU units at exactly 0. The notebook's public checks and the seed's errata are tested too.
 """
@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder import cells
-from autograder.checks import numerical_gradient
-from autograder.reference import ROOT, load_reference
+from autograder.grading.reference import ROOT, load_reference
+from autograder.sandbox.inside import cells
+from autograder.toolkit.checks import numerical_gradient
 
 torch = pytest.importorskip("torch")
 

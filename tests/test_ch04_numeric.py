@@ -1,6 +1,6 @@
 """Chapter 4's reference: the seed's numeric example, central differences and PyTorch.
 
-The reference is the solution notebook (``autograder.reference``). The chapter's network
+The reference is the solution notebook (``autograder.grading.reference``). The chapter's network
 is x = (6, 3), W1 (3x2), b1, ReLU, W2 (2x3), b2, softmax, cross-entropy with y = (0, 1),
 and J = L + 1/2 ||W1||_F^2 + 1/2 ||W2||_F^2. The tests check (1) that the reference
 reproduces every forward number of the notes, (2) what the notes' backward example got
@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.checks import numerical_gradient
-from autograder.reference import load_reference
+from autograder.grading.reference import load_reference
+from autograder.toolkit.checks import numerical_gradient
 
 PARAMS = ("W1", "b1", "W2", "b2")
 GRADS = ("dv", "dW2", "db2", "dh", "du", "dW1", "db1")

@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-from autograder import runner
-from autograder.reference import ROOT, assignments, solution_path
-from autograder.samples import answer, solution_cells, students
+from autograder.course.samples import answer, solution_cells, students
+from autograder.grading import runner
+from autograder.grading.reference import ROOT, assignments, solution_path
 from autograder.sandbox import Limits
 
 ASSIGNMENTS = assignments()
@@ -92,7 +92,7 @@ def run_cli(*args):
 
 
 def test_cli_grades_a_submitted_folder(tmp_path):
-    from autograder.samples import write_samples
+    from autograder.course.samples import write_samples
     submitted = tmp_path / "submitted"
     write_samples(submitted)
     (submitted / "zed" / "ch01_gates").mkdir(parents=True)

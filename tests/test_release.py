@@ -5,9 +5,9 @@ import sys
 
 import pytest
 
-from autograder import release
-from autograder.reference import ROOT, assignments, solution_path
-from autograder.samples import MARKERS, answer, solution_cells
+from autograder.course import release
+from autograder.course.samples import MARKERS, answer, solution_cells
+from autograder.grading.reference import ROOT, assignments, solution_path
 
 ASSIGNMENTS = assignments()
 

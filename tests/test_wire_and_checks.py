@@ -5,9 +5,15 @@ import warnings
 import numpy as np
 import pytest
 
-from autograder import wire
-from autograder.checks import (CheckFailure, CheckWarning, check_close, check_gradient,
-                               numerical_gradient, rel_error)
+from autograder.sandbox.inside import wire
+from autograder.toolkit.checks import (
+    CheckFailure,
+    CheckWarning,
+    check_close,
+    check_gradient,
+    numerical_gradient,
+    rel_error,
+)
 
 
 def test_round_trip_keeps_values_shapes_and_dtypes():

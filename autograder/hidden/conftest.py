@@ -4,7 +4,7 @@ By default ``student`` is the reference itself, so every hidden test must pass: 
 the project checks its hidden tests. With ``BACKPROP_STUDENT_NOTEBOOK=path.ipynb`` the
 student is that notebook's definitions, run *without* a sandbox (for trusted notebooks
 only, such as a deliberately wrong variant written to see a test fail). The grader does not
-use this file: it calls the tests with a sandboxed proxy (``autograder.runner``).
+use this file: it calls the tests with a sandboxed proxy (``autograder.grading.runner``).
 """
 import os
 import types
@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import cells
-from autograder.reference import load_reference
-from autograder.testkit import rng_for
+from autograder.grading.reference import load_reference
+from autograder.grading.testkit import rng_for
+from autograder.sandbox.inside import cells
 
 
 def _assignment(request):

@@ -4,8 +4,8 @@ cases the chapter discusses: inputs equal to 0, ties, saturated sigmoids.
 """
 import numpy as np
 
-from autograder.checks import CheckFailure, check_close
-from autograder.testkit import points
+from autograder.grading.testkit import points
+from autograder.toolkit.checks import CheckFailure, check_close
 
 TIE_RULE = "the rule here gives all of it to the first %s input (np.%s)"
 

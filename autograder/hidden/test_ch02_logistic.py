@@ -6,8 +6,8 @@ Grading interface: ``sigmoid(z)``, ``logistic_forward(w, x, b, y) -> (loss, cach
 """
 import numpy as np
 
-from autograder.checks import CheckFailure, check_close
-from autograder.testkit import points
+from autograder.grading.testkit import points
+from autograder.toolkit.checks import CheckFailure, check_close
 
 LOSS_SIGN = "sign flipped: did you minimise the log-likelihood instead of its negative?"
 GRAD_SIGN = ("sign flipped: y - y_hat is the gradient of the log-likelihood; "
@@ -48,7 +48,7 @@ def _check_finite_close(name, got, expected, hint, mistakes=()):
         check_close(name, got, expected, mistakes=mistakes)
     except CheckFailure as failure:
         if "contains NaN" in str(failure) or "contains inf" in str(failure):
-            raise CheckFailure("%s Hint: %s." % (failure, hint))
+            raise CheckFailure("%s Hint: %s." % (failure, hint)) from None
         raise
 
 

@@ -3,8 +3,8 @@ row convention. Inputs are drawn fresh (seeded) in several shapes; messages name
 and the shape of the case, never the inputs or the expected values."""
 import numpy as np
 
-from autograder.checks import CheckFailure, check_close
-from autograder.testkit import points
+from autograder.grading.testkit import points
+from autograder.toolkit.checks import CheckFailure, check_close
 
 NAMES = ("sigmoid", "relu", "tanh", "identity")
 

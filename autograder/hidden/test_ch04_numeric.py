@@ -8,8 +8,8 @@ key is named.
 """
 import numpy as np
 
-from autograder.checks import CheckFailure, check_close
-from autograder.testkit import points
+from autograder.grading.testkit import points
+from autograder.toolkit.checks import CheckFailure, check_close
 
 FORWARD_KEYS = ("u", "h", "v", "o", "L", "s1", "s2", "s", "J")
 BACKWARD_KEYS = ("dv", "dW2", "db2", "dh", "du", "dW1", "db1")
@@ -56,7 +56,7 @@ def check_in_order(what, got, expected, keys, mistakes=None):
                         mistakes=(mistakes or {}).get(key, ()))
         except CheckFailure as failure:
             raise CheckFailure("%s It is the first wrong value in the order %s: fix it first, "
-                               "the later values may depend on it." % (failure, ", ".join(keys)))
+                               "the later values may depend on it." % (failure, ", ".join(keys))) from None
 
 
 def forward_mistakes(ref):

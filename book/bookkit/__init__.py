@@ -12,8 +12,8 @@ if str(ROOT) not in sys.path:
 
 
 def reference(assignment):
-    """The reference solutions of an assignment (see autograder.reference)."""
-    from autograder.reference import load_reference
+    """The reference solutions of an assignment (see autograder.grading.reference)."""
+    from autograder.grading.reference import load_reference
     return load_reference(assignment)
 
 

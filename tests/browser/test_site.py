@@ -127,7 +127,8 @@ def test_page(path, watched, site_url):
     """Math rendered, images loaded, no console error, nothing fetched from elsewhere."""
     page = watched.page
     response = page.goto(site_url + path, wait_until="networkidle")
-    assert response is not None and response.ok, "%s: HTTP %s" % (path, response and response.status)
+    assert response is not None and response.ok, (
+        "%s: HTTP %s" % (path, response and response.status))
     wait_for_mathjax(page)
     page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
     page.wait_for_function("() => Array.from(document.images).every(i => i.complete)")

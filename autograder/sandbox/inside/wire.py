@@ -81,7 +81,7 @@ def _decode_array(body):
         name, shape, data = body
         shape = tuple(int(n) for n in shape)
     except (TypeError, ValueError):
-        raise WireError("malformed array")
+        raise WireError("malformed array") from None
     if name not in DTYPES or any(n < 0 for n in shape):
         raise WireError("malformed array")
     size = math.prod(shape)
@@ -104,7 +104,7 @@ def loads(line):
     try:
         message = json.loads(line.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        raise WireError("unreadable message")
+        raise WireError("unreadable message") from None
     if type(message) is not dict:
         raise WireError("unreadable message")
     return message

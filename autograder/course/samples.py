@@ -1,6 +1,6 @@
 """Sample submissions for trying the grader, made from ``solutions/`` and ``exercises/``.
 
-``python -m autograder.samples DEST`` writes, in nbgrader's layout
+``python -m autograder.course.samples DEST`` writes, in nbgrader's layout
 ``DEST/<student>/<assignment>/<assignment>.ipynb``, four students per assignment:
 
 - ``ada_complete``: every function written (the reference solution, markers removed);
@@ -14,8 +14,8 @@ import json
 import sys
 from pathlib import Path
 
-from autograder.reference import ROOT, assignments, solution_path
-from autograder.release import write_notebook
+from autograder.course.release import write_notebook
+from autograder.grading.reference import ROOT, assignments, solution_path
 
 MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 

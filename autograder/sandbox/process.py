@@ -20,9 +20,12 @@ import threading
 import time
 from pathlib import Path
 
-from autograder import seccomp, wire
+from autograder.sandbox import seccomp
+from autograder.sandbox.inside import wire
 
 HERE = Path(__file__).resolve().parent
+INSIDE_DIR = HERE / "inside"      # the files that run inside the sandbox
+PACKAGE = HERE.parent               # autograder/, hidden from the sandbox
 WORKER_FILES = ("worker.py", "wire.py", "cells.py")
 INSIDE = "/opt/grader"
 SYSTEM_DIRS = ("/usr", "/bin", "/lib", "/lib64", "/lib32", "/sbin")
@@ -86,7 +89,7 @@ def self_test(limits, sandboxed=True):
         worker.close()
         worker._drain.join(timeout=2)
         raise SandboxUnavailable("the sandbox cannot run Python (%s): %s" % (
-            error or "no answer", worker.output_head.decode("utf-8", "replace")[-2000:]))
+            error or "no answer", worker.output_head.decode("utf-8", "replace")[-2000:])) from error
     worker.close()
 
 
@@ -98,16 +101,27 @@ def python_dirs():
     return sorted({Path(os.path.realpath(d)) for d in dirs} | {Path(d) for d in dirs})
 
 
+def installed():
+    """True for a grader installed with pip (it carries its own copy of the solutions)."""
+    return (PACKAGE / "solutions").is_dir()
+
+
 def visible_dirs():
     """Every folder bound into the sandbox; refuses one that contains the repository."""
     dirs = [Path(d) for d in SYSTEM_DIRS if os.path.isdir(d)] + python_dirs()
-    repo = HERE.parent
+    repo = PACKAGE.parent
     for d in dirs:
-        if repo == d or d in repo.parents:
+        if not installed() and (repo == d or d in repo.parents):
             raise SandboxUnavailable("the Python environment %s contains the repository %s: "
                                      "the sandbox would expose solutions/; use a virtual "
                                      "environment outside it or inside .venv" % (d, repo))
     return dirs
+
+
+def masked_dirs(dirs):
+    """Folders inside the visible ones that are covered with an empty tmpfs: the grader
+    package itself (hidden tests, and the solutions an installed grader carries)."""
+    return [PACKAGE] if any(d == PACKAGE or d in PACKAGE.parents for d in dirs) else []
 
 
 def bwrap_command(seccomp_fd, limits):
@@ -120,12 +134,15 @@ def bwrap_command(seccomp_fd, limits):
         cmd += ["--setenv", key, value]
     # The private /tmp comes first, so that binds below it (a venv in /tmp) stay visible.
     cmd += ["--size", str(64 << 20), "--tmpfs", "/tmp"]
-    for d in visible_dirs():
+    dirs = visible_dirs()
+    for d in dirs:
         cmd += ["--ro-bind", str(d), str(d)]
+    for d in masked_dirs(dirs):
+        cmd += ["--tmpfs", str(d)]
     if os.path.exists("/etc/ld.so.cache"):
         cmd += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
     for name in WORKER_FILES:
-        cmd += ["--ro-bind", str(HERE / name), "%s/%s" % (INSIDE, name)]
+        cmd += ["--ro-bind", str(INSIDE_DIR / name), "%s/%s" % (INSIDE, name)]
     cmd += ["--proc", "/proc", "--dev", "/dev", "--remount-ro", "/", "--chdir", "/tmp",
             "--seccomp", str(seccomp_fd),
             sys.executable, "-E", "-s", "-B", "%s/worker.py" % INSIDE]
@@ -135,7 +152,7 @@ def bwrap_command(seccomp_fd, limits):
 def unsandboxed_command(limits):
     """The argv that starts the worker without a sandbox (trusted notebooks only)."""
     return ["prlimit", "--as=%d" % (limits.memory_mb << 20), "--cpu=%d" % limits.cpu_seconds,
-            "--core=0", "--", sys.executable, "-E", "-s", "-B", str(HERE / "worker.py")]
+            "--core=0", "--", sys.executable, "-E", "-s", "-B", str(INSIDE_DIR / "worker.py")]
 
 
 class Worker:
@@ -177,7 +194,7 @@ class Worker:
             self.proc.stdin.write(wire.dumps(message))
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError, ValueError):
-            raise WorkerGone(self._death())
+            raise WorkerGone(self._death()) from None
 
     def receive(self, timeout):
         """The next answer (a dict); raises WorkerTimeout or WorkerGone."""
@@ -202,7 +219,7 @@ class Worker:
             return wire.loads(line)
         except wire.WireError as error:
             self.kill("broke the grading protocol")
-            raise WorkerGone("%s (%s)" % (self.kill_reason, error))
+            raise WorkerGone("%s (%s)" % (self.kill_reason, error)) from None
 
     def _death(self):
         """Why the worker stopped, in words."""
@@ -237,109 +254,3 @@ class Worker:
                 stream.close()
             except OSError:
                 pass
-
-
-class Session:
-    """A student's notebook loaded in a worker, restarted as needed.
-
-    cells: the notebook's code-cell sources. ``call(name, args, kwargs)`` returns
-    ``("ok", value)`` or ``(kind, message)`` with kind in missing, stub, raised, exit,
-    unencodable, timeout, crashed.
-    """
-
-    def __init__(self, cells, limits=Limits(), sandboxed=True):
-        self.cells = list(cells)
-        self.limits = limits
-        self.sandboxed = sandboxed
-        self.skipped = {}        # cell index -> why it was skipped
-        self.cell_errors = {}    # cell index -> error message from loading
-        self.hung = {}           # function name -> its last timeout result
-        self.timeouts = 0
-        self.starts = 0
-        self.worker = None
-
-    def close(self):
-        """Stop the worker, if any."""
-        if self.worker is not None:
-            self.worker.close()
-            self.worker = None
-
-    def _start(self):
-        """A worker with the notebook loaded; None when restarts are used up."""
-        while self.worker is None:
-            if self.starts > self.limits.max_restarts:
-                return None
-            self.starts += 1
-            worker = Worker(self.limits, self.sandboxed)
-            sources = ["" if i in self.skipped else src for i, src in enumerate(self.cells)]
-            current = None
-            try:
-                worker.send({"op": "load", "cells": sources})
-                while True:
-                    answer = worker.receive(self.limits.cell_timeout if current is not None
-                                            else self.limits.start_timeout)
-                    if answer.get("op") == "cell":
-                        current = answer.get("index")
-                    elif answer.get("op") == "loaded":
-                        break
-            except WorkerTimeout:
-                worker.close()
-                self._skip(current, "took longer than %g s to run" % self.limits.cell_timeout)
-                continue
-            except WorkerGone as gone:
-                worker.close()
-                self._skip(current, "stopped the notebook (%s)" % gone)
-                continue
-            self.cell_errors = {int(i): e for i, e in answer.get("report", [])
-                                if isinstance(i, int) and e}
-            self.worker = worker
-        return self.worker
-
-    def _skip(self, index, why):
-        if isinstance(index, int) and 0 <= index < len(self.cells):
-            self.skipped[index] = why
-        else:
-            self.starts = self.limits.max_restarts + 1  # cannot even start: give up
-
-    def call(self, name, args=(), kwargs=None):
-        """Call the student's function ``name``; see the class docstring for the result."""
-        if name in self.hung and self.timeouts >= self.limits.max_timeouts:
-            return self.hung[name]   # out of patience: do not wait for it again
-        worker = self._start()
-        if worker is None:
-            return ("crashed", "the notebook could not be run (the sandbox was restarted "
-                               "%d times)" % self.limits.max_restarts)
-        try:
-            worker.send({"op": "call", "name": name, "args": wire.encode(list(args)),
-                         "kwargs": wire.encode(dict(kwargs or {}))})
-            answer = worker.receive(self.limits.call_timeout)
-        except WorkerTimeout:
-            result = ("timeout", "did not return within %g s (an endless loop?)"
-                      % self.limits.call_timeout)
-            self.timeouts += 1
-            self.hung[name] = result
-        except WorkerGone as gone:
-            result = ("crashed", "stopped the grading process: it %s" % gone)
-        else:
-            return self._result(answer)
-        worker.close()
-        self.worker = None
-        return result
-
-    @staticmethod
-    def _result(answer):
-        """Turn an answer message into ("ok", value) or (kind, message)."""
-        if answer.get("op") != "result":
-            return ("crashed", "broke the grading protocol")
-        if answer.get("ok") is True:
-            try:
-                return ("ok", wire.decode(answer.get("value")))
-            except wire.WireError as error:
-                return ("unencodable", str(error))
-        kind = answer.get("kind")
-        if kind not in ("missing", "stub", "raised", "exit", "unencodable"):
-            kind = "raised"
-        message = str(answer.get("message", ""))[:300]
-        where_ = str(answer.get("where", ""))[:40]
-        return (kind, "%s (%s)" % (message, where_) if where_ else message)
-

@@ -10,10 +10,12 @@ import inspect
 import time
 import warnings
 
-from autograder import cells, checks, testkit
-from autograder.proxy import StudentProxy
-from autograder.reference import load_reference
+from autograder.grading import testkit
+from autograder.grading.proxy import StudentProxy
+from autograder.grading.reference import load_reference
 from autograder.sandbox import Limits, Session
+from autograder.sandbox.inside import cells
+from autograder.toolkit import checks
 
 
 def hidden_tests(assignment):

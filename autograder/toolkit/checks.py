@@ -81,7 +81,7 @@ def _as_float_array(name, value):
     try:
         arr = np.asarray(value)
     except Exception:
-        raise CheckFailure("%s: got %s, expected numbers." % (name, _describe(value)))
+        raise CheckFailure("%s: got %s, expected numbers." % (name, _describe(value))) from None
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         raise CheckFailure("%s: got %s, expected numbers." % (name, _describe(value)))
     if np.iscomplexobj(arr):

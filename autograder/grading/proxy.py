@@ -4,7 +4,7 @@
 numbers and arrays, or raises a :class:`StudentError` (a ``CheckFailure``) whose message
 tells the student what happened in words they can act on.
 """
-from autograder.checks import CheckFailure
+from autograder.toolkit.checks import CheckFailure
 
 ADVICE = {
     "missing": "No function named `{name}` was found in your notebook. Keep the name and "

@@ -3,7 +3,7 @@
 Steps for each assignment:
 
 1. the solution notebook's toolkit cell (tag ``toolkit``) is rewritten with the source of
-   ``autograder/checks.py``, so notebooks and hidden tests share one set of checks;
+   ``autograder/toolkit/checks.py``, so notebooks and hidden tests share one set of checks;
 2. ``nbgrader generate_assignment`` turns solutions into student notebooks (solution code
    replaced by stubs), into a scratch course directory;
 3. the result is normalised (no execution counts, no outputs, stable JSON) and written to
@@ -19,15 +19,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-from autograder.reference import ROOT, SOLUTIONS, assignments, solution_path
+from autograder.grading.reference import ROOT, SOLUTIONS, assignments, solution_path
 
-CHECKS = Path(__file__).resolve().parent / "checks.py"
+CHECKS = Path(__file__).resolve().parents[1] / "toolkit" / "checks.py"
 TOOLKIT_HEADER = ("# Checking toolkit (read-only). The same checks grade your notebook.\n"
                   "# Run this cell; you do not need to read it.\n")
 
 
 def toolkit_source():
-    """The toolkit cell's source: the header plus autograder/checks.py."""
+    """The toolkit cell's source: the header plus autograder/toolkit/checks.py."""
     return TOOLKIT_HEADER + CHECKS.read_text(encoding="utf-8")
 
 

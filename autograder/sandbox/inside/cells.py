@@ -46,7 +46,7 @@ def code_cells(notebook_text):
         nb = json.loads(notebook_text)
         cells = nb["cells"]
     except (ValueError, KeyError, TypeError) as error:
-        raise ValueError("not a Jupyter notebook (%s)" % error)
+        raise ValueError("not a Jupyter notebook (%s)" % error) from None
     sources = []
     for cell in cells:
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":

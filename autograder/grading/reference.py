@@ -8,10 +8,19 @@ import functools
 import types
 from pathlib import Path
 
-from autograder import cells
+from autograder.sandbox.inside import cells
 
-ROOT = Path(__file__).resolve().parent.parent
-SOLUTIONS = ROOT / "solutions"
+PACKAGE = Path(__file__).resolve().parent.parent   # autograder/
+ROOT = PACKAGE.parent                              # a clone of the repository
+
+
+def _solutions_dir():
+    """solutions/ of the clone, or the copy an installed grader carries inside itself."""
+    packaged = PACKAGE / "solutions"
+    return packaged if packaged.is_dir() else ROOT / "solutions"
+
+
+SOLUTIONS = _solutions_dir()
 
 
 def solution_path(assignment):

@@ -1,0 +1,2 @@
+"""Course tools for instructors and authors: ``release`` makes ``exercises/`` from
+``solutions/`` with nbgrader; ``samples`` makes sample submissions to try the grader on."""
