@@ -11,13 +11,20 @@ import zlib
 import numpy as np
 
 
-def points(n):
-    """Decorator: the test is worth ``n`` points (all or nothing)."""
+def points(n, *, stable=False):
+    """Decorator: the test is worth ``n`` points (all or nothing).
+
+    stable=True marks a test of numerical stability (extreme inputs where the chapter
+    teaches a stable formula): a RuntimeWarning raised in the student's code during the
+    test (an overflow in exp, a division by zero) fails it. Elsewhere such warnings reach
+    the feedback as notes and cost nothing.
+    """
     if not (isinstance(n, (int, float)) and n > 0):
         raise ValueError("points must be a positive number, got %r" % (n,))
 
     def mark(test):
         test.points = n
+        test.stable = bool(stable)
         return test
     return mark
 
