@@ -7,15 +7,16 @@ SAMPLES := _build/samples
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: all setup system-deps exercises book samples test bench clean
+.PHONY: all setup system-deps exercises book samples lint test bench clean
 
 all: setup book samples
 
 setup: system-deps $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml setup.py
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q -r requirements.txt -r requirements-dev.txt
+	$(PY) -m pip install -q --no-deps -e .      # the backprop-grader command
 	touch $@
 
 # bubblewrap (the grading sandbox) and chromium (browser tests) come from Debian.
@@ -42,7 +43,10 @@ book: setup
 
 samples: setup
 	$(PY) -m autograder.course.samples $(SAMPLES)/submitted
-	$(PY) -m autograder grade $(SAMPLES)/submitted --out $(SAMPLES)/graded --jobs 2
+	$(VENV)/bin/backprop-grader grade $(SAMPLES)/submitted --out $(SAMPLES)/graded --jobs 2
+
+lint: setup
+	$(VENV)/bin/ruff check .
 
 test: setup book
 	$(PY) -m pytest -q

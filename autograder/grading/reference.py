@@ -5,6 +5,7 @@
 trusted) and returns them as a namespace: ``ref.mul_backward(...)``.
 """
 import functools
+import json
 import types
 from pathlib import Path
 
@@ -38,16 +39,46 @@ def assignments():
                   if p.stem == p.parent.name)
 
 
+EARLIER_TAG = "earlier_layers"
+
+
+def earlier_chapters(notebook):
+    """The chapters whose references an ``earlier_layers`` cell stands for: dict -> list.
+
+    The cell (see solutions/README.md) lists them in its metadata as
+    ``{"backprop": {"earlier": ["ch05_losses", ...]}}``.
+    """
+    names = []
+    for cell in notebook.get("cells", []):
+        meta = cell.get("metadata", {})
+        if EARLIER_TAG in meta.get("tags", []):
+            names += [n for n in meta.get("backprop", {}).get("earlier", []) if n not in names]
+    return names
+
+
+def reference_sources(notebook):
+    """The code-cell sources a reference runs: every code cell but ``earlier_layers``."""
+    kept = [c for c in notebook.get("cells", [])
+            if EARLIER_TAG not in c.get("metadata", {}).get("tags", [])]
+    return cells.code_cells(json.dumps(dict(notebook, cells=kept)))
+
+
 @functools.lru_cache(maxsize=None)
 def load_reference(assignment):
-    """The reference functions of an assignment as a read-only namespace.
+    """The reference functions of an assignment as a namespace (``ref.mul_backward``).
 
+    A later chapter's reference starts from the references of the chapters its
+    ``earlier_layers`` cell names, so it is whole without holding their code.
     Raises RuntimeError when a solution cell fails: the reference must be whole.
     """
-    path = solution_path(assignment)
+    notebook = json.loads(solution_path(assignment).read_text(encoding="utf-8"))
     module = types.ModuleType("reference_%s" % assignment)
-    sources = cells.code_cells(path.read_text(encoding="utf-8"))
-    report = cells.run_cells(sources, module.__dict__)
+    for earlier in earlier_chapters(notebook):
+        if earlier == assignment:
+            raise RuntimeError("reference %s names itself as an earlier chapter" % assignment)
+        module.__dict__.update({k: v for k, v in vars(load_reference(earlier)).items()
+                                if not k.startswith("__")})
+    report = cells.run_cells(reference_sources(notebook), module.__dict__)
     errors = ["cell %d: %s" % (i + 1, err) for i, err in report if err]
     if errors:
         raise RuntimeError("reference %s does not load: %s" % (assignment, "; ".join(errors)))
