@@ -98,3 +98,19 @@ def test_first_wrong_digit_and_ordinal():
     assert latex.first_wrong_digit(1.0, 1.0) == 17
     assert latex.first_wrong_digit(0.0999, 0.1) == 1
     assert [latex.ordinal(n) for n in (1, 3, 5)] == ["first", "third", "fifth"]
+
+
+PAGES = sorted((ROOT / "book").glob("*.md"))
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.name)
+def test_pages_use_the_one_formatter(path):
+    """No page writes its own number-to-LaTeX helper, and no glued number is shown in
+    e-notation text ({glue:text}`x:.1e`), which breaks across lines."""
+    text = path.read_text(encoding="utf-8")
+    own = re.findall(r"^def (num|tex|bmat|vec|flat|glue_vec|glue_tex|glue_math|glue_inline)\(",
+                     text, re.M)
+    assert not own, "%s defines its own number formatting: %s (use bookkit.latex)" % (
+        path.name, own)
+    assert not re.search(r"\{glue:text\}`[^`]*:[^`]*[eEgG]`", text), \
+        "%s shows a glued number with an e/g format; glue it with bookkit.latex.glue_num" % path.name
