@@ -219,3 +219,173 @@ def check_all(checks):
             print("       warning: %s" % w.message)
     print("%d of %d checks passed." % (passed, len(checks)))
     return passed == len(checks)
+
+
+# -----------------------------------------------------------------------------------------
+# Arrays changed in place.
+#
+# A function that changes an array it was given (an in-place ReLU ``x[x < 0] = 0``,
+# ``yhat -= y``) corrupts its caller's data: the cache of a forward pass, the upstream
+# gradient, the inputs of the next check. ``call_checked`` calls a function and fails,
+# naming it and the argument, when it did; ``guard_functions`` makes every function of a
+# notebook go through it (so the inner function is blamed, not its caller), and
+# ``check_all`` runs the public checks under that guard. The grader's worker uses the same
+# two functions, so public checks and grading report the mistake alike. Changes to *dict*
+# arguments (cs231n's ``bn_param`` running averages) are not mistakes and are not checked.
+
+import contextlib  # noqa: E402
+import functools  # noqa: E402
+import inspect  # noqa: E402
+import types  # noqa: E402
+
+
+class ModifiedArgument(CheckFailure):
+    """A function changed one of its array arguments in place.
+
+    function: the function's name (str). argument: the parameter's name (str), or its
+    1-based position (int) when the name is unknown.
+    """
+
+    def __init__(self, function, argument):
+        self.function = function
+        self.argument = argument
+        super().__init__(modified_message(function, argument))
+
+
+def modified_message(function, argument):
+    """The message of :class:`ModifiedArgument`: (str, str or int) -> str."""
+    if isinstance(argument, str):
+        return ("`%s` modified its argument `%s` in place; work on a copy (%s.copy()) or "
+                "build a new array" % (function, argument, argument))
+    return ("`%s` modified its argument %d in place; work on a copy (.copy()) or build a "
+            "new array" % (function, argument))
+
+
+def parameter_name(func, position):
+    """Name of the parameter of ``func`` that receives positional argument ``position``
+    (0-based), or None when the signature does not say (``*args``, a builtin)."""
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    positional = [p.name for p in params
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return positional[position] if position < len(positional) else None
+
+
+def _unchanged(before, after):
+    """True when array ``after`` still holds what its copy ``before`` holds (NaN == NaN)."""
+    if before.shape != after.shape or before.dtype != after.dtype:
+        return False
+    try:
+        return bool(np.array_equal(before, after, equal_nan=before.dtype.kind in "fc"))
+    except Exception:  # an object array whose elements cannot be compared: do not blame
+        return True
+
+
+def _restore(arr, before):
+    """Put the caller's array back as it was, when its shape and dtype still allow it."""
+    if arr.shape == before.shape and arr.dtype == before.dtype:
+        try:
+            np.copyto(arr, before)
+        except (ValueError, TypeError):   # made read-only meanwhile
+            pass
+
+
+def call_checked(func, args=(), kwargs=None, *, name=None):
+    """Call ``func(*args, **kwargs)`` and return its value; fail if it changed an array
+    argument in place.
+
+    func: any callable. args: sequence of positional arguments; kwargs: dict or None.
+    name: the function's name for the message (default ``func.__name__``).
+    Every top-level numpy array among the arguments (not arrays inside lists or dicts) is
+    copied before the call and compared with its copy after it (NaN equals NaN). When one
+    changed, it is put back as it was and :class:`ModifiedArgument` is raised, naming the
+    function and the parameter (from ``inspect.signature``; else "argument 2").
+    An exception raised by ``func`` itself propagates unchanged.
+    """
+    kwargs = {} if kwargs is None else kwargs
+    watched = [(i, a, a.copy()) for i, a in enumerate(args) if isinstance(a, np.ndarray)]
+    watched += [(k, a, a.copy()) for k, a in kwargs.items() if isinstance(a, np.ndarray)]
+    value = func(*args, **kwargs)
+    for position, arr, before in watched:
+        if not _unchanged(before, arr):
+            _restore(arr, before)
+            if isinstance(position, str):
+                argument = position
+            else:
+                argument = parameter_name(func, position) or position + 1
+            raise ModifiedArgument(name or getattr(func, "__name__", "function"), argument)
+    return value
+
+
+def _guarded(func, name):
+    """``func`` wrapped with call_checked under ``name``."""
+    @functools.wraps(func)
+    def guarded(*args, **kwargs):
+        return call_checked(func, args, kwargs, name=name)
+    guarded.__guarded__ = True
+    return guarded
+
+
+def _toolkit_extent(namespace):
+    """{file name: last line} of the toolkit's code, in this file and in a notebook's
+    toolkit cell: ``check_all``, defined last, marks the end (a notebook exported as one
+    script holds the toolkit and the student's code in the same file)."""
+    extent = {}
+    for f in (check_all, namespace.get("check_all")):
+        if isinstance(f, types.FunctionType):
+            name, line = f.__code__.co_filename, f.__code__.co_firstlineno
+            extent[name] = max(extent.get(name, 0), line)
+    return extent
+
+
+def _is_toolkit(func, extent):
+    code = func.__code__
+    return code.co_firstlineno <= extent.get(code.co_filename, -1)
+
+
+@contextlib.contextmanager
+def guard_functions(namespace):
+    """While the block runs, every function a notebook defines in ``namespace`` (its
+    globals, a dict) goes through :func:`call_checked`.
+
+    Guarded: plain functions whose ``__module__`` is the namespace's ``__name__``, except
+    the toolkit's own (those compiled in the toolkit cell or this file, up to
+    ``check_all``). Because the
+    notebook's code finds its functions in the same namespace, a function called by
+    another one is checked too, and the message names the inner function. On exit the
+    functions are put back (a name the code rebound meanwhile keeps its new value).
+    """
+    toolkit = _toolkit_extent(namespace)
+    module = namespace.get("__name__")
+    wrappers = {}
+    for key, obj in list(namespace.items()):
+        if (isinstance(obj, types.FunctionType) and obj.__module__ == module
+                and not _is_toolkit(obj, toolkit) and not getattr(obj, "__guarded__", False)):
+            wrappers[key] = (obj, _guarded(obj, key))
+    namespace.update({key: wrapper for key, (_, wrapper) in wrappers.items()})
+    try:
+        yield
+    finally:
+        for key, (original, wrapper) in wrappers.items():
+            if namespace.get(key) is wrapper:
+                namespace[key] = original
+
+
+_check_all_unguarded = check_all
+
+
+def check_all(checks):
+    """Run named checks and print one line each; return True when all passed.
+
+    checks: list of (label, zero-argument function) pairs; a function passes unless it
+    raises. Called from a notebook, the notebook's own functions are guarded while the
+    checks run (:func:`guard_functions`), so a function that changes an array argument
+    in place fails the check that called it, naming that function and that argument.
+    """
+    caller = inspect.currentframe().f_back.f_globals
+    if caller.get("__name__") != "__main__":
+        return _check_all_unguarded(checks)
+    with guard_functions(caller):
+        return _check_all_unguarded(checks)
