@@ -168,21 +168,66 @@ def test_a_hanging_or_exiting_cell_is_skipped_and_the_rest_loads():
     s.close()
 
 
+def processes():
+    """{pid: (parent pid, start time, state)} of every process on the machine."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            found[int(entry)] = (int(fields[1]), fields[19], fields[0])
+    return found
+
+
+def my_descendants():
+    """{pid: start time} of the processes this pytest process started, and theirs."""
+    table = processes()
+    found, todo = {}, [os.getpid()]
+    while todo:
+        parent = todo.pop()
+        for pid, (ppid, started, _) in table.items():
+            if ppid == parent and pid not in found:
+                found[pid] = started
+                todo.append(pid)
+    return found
+
+
+def cmdline(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+def still_running(pids):
+    """Those of {pid: start time} that still run (same pid, same start, not a zombie)."""
+    table = processes()
+    return {pid for pid, started in pids.items()
+            if pid in table and table[pid][1] == started and table[pid][2] != "Z"}
+
+
 def test_no_processes_left_behind():
-    s = session_with("def spin():\n    while True:\n        pass\n")
-    s.call("spin")
+    """Only this test's own workers are counted: another grading run on the machine at
+    the same time does not make it fail."""
+    before = my_descendants()
+    s = session_with("def spin():\n    while True:\n        pass\n",
+                     "def ok():\n    return 1\n")
+    assert call(s, "ok") == ("ok", 1)
+    first = {p: t for p, t in my_descendants().items() if p not in before}
+    assert any(b"worker.py" in cmdline(p) for p in first)
+    assert s.call("spin").kind == "timeout"        # that worker is killed
+    time.sleep(0.2)
+    assert still_running(first) == set()
+    assert call(s, "ok") == ("ok", 1)              # and a new one started
+    second = {p: t for p, t in my_descendants().items() if p not in before}
+    assert any(b"worker.py" in cmdline(p) for p in second)
     s.close()
     time.sleep(0.2)
-    mine = [p for p in os.listdir("/proc") if p.isdigit()]
-    leftover = []
-    for pid in mine:
-        try:
-            cmd = open("/proc/%s/cmdline" % pid, "rb").read()
-        except OSError:
-            continue
-        if b"/opt/grader/worker.py" in cmd:
-            leftover.append(pid)
-    assert leftover == []
+    assert still_running(second) == set()
 
 
 def test_concurrent_sessions_are_isolated():
