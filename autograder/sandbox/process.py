@@ -157,8 +157,7 @@ def self_test(limits: Limits, sandboxed: bool = True) -> None:
         if answer.get("value") != 42:
             raise WorkerGone("answered %r" % (answer,))
     except (LoadFailed, WorkerGone, WorkerTimeout) as error:
-        worker.close()
-        worker._drain.join(timeout=2)
+        worker.close()                  # also waits for the output to be read
         raise SandboxUnavailable("the sandbox cannot run Python (%s): %s" % (
             error or "no answer", worker.output_head.decode("utf-8", "replace")[-2000:])) from error
     worker.close()
@@ -325,7 +324,11 @@ class Worker:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             pass
-        for stream in (self.proc.stdin, self.proc.stdout):
+        self._drain.join(timeout=2)        # it stops at the end of the output
+        streams = [self.proc.stdin, self.proc.stdout]
+        if not self._drain.is_alive():
+            streams.append(self.proc.stderr)
+        for stream in streams:
             try:
                 stream.close()
             except OSError:
