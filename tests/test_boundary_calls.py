@@ -73,6 +73,10 @@ def keeps_nans(x):
 def naive_sigmoid(z):
     return 1 / (1 + np.exp(-z))
 
+def leaks_a_file():
+    open("/dev/null")                  # a ResourceWarning when collected: not reported
+    return 1
+
 def stored_function(p):
     p["f"] = lambda: 0
     return 0
@@ -198,4 +202,10 @@ def test_warnings_come_back_with_the_call(student):
     assert found[0].note().startswith(
         "note: `naive_sigmoid` raised RuntimeWarning: overflow encountered in exp (cell 2")
     student.naive_sigmoid(np.array([0.0]))
+    assert take_warnings(student) == []
+
+
+def test_resource_warnings_of_the_garbage_collector_are_not_reported(student):
+    take_warnings(student)
+    assert student.leaks_a_file() == 1
     assert take_warnings(student) == []

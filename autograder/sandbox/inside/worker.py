@@ -63,8 +63,10 @@ def where(error: BaseException) -> str:
 
 
 class WarningLog:
-    """A context that records the distinct warnings raised inside it (all categories,
-    however the student's code set the filters before), at most ``wire.MAX_WARNINGS``.
+    """A context that records the distinct warnings raised inside it (every category but
+    ResourceWarning, which the garbage collector raises at any time for objects made
+    earlier; however the student's code set the filters before), at most
+    ``wire.MAX_WARNINGS``.
 
     ``items``: list of {"category", "message", "where"} dicts, in order of first arrival.
     """
@@ -86,7 +88,9 @@ class WarningLog:
     def _show(self, message: Any, category: type, filename: str, lineno: int,
               file: Any = None, line: Any = None) -> None:
         key = (category.__name__, str(message))
-        if key in self._seen or len(self.items) >= wire.MAX_WARNINGS:
+        if issubclass(category, ResourceWarning) or key in self._seen:
+            return
+        if len(self.items) >= wire.MAX_WARNINGS:
             return
         self._seen.add(key)
         self.items.append({"category": wire.clean_text(category.__name__, 40),
