@@ -232,11 +232,7 @@ def check_all(checks):
 # ``check_all`` runs the public checks under that guard. The grader's worker uses the same
 # two functions, so public checks and grading report the mistake alike. Changes to *dict*
 # arguments (cs231n's ``bn_param`` running averages) are not mistakes and are not checked.
-
-import contextlib  # noqa: E402
-import functools  # noqa: E402
-import inspect  # noqa: E402
-import types  # noqa: E402
+# (No import here: the toolkit cell imports numpy and warnings only.)
 
 
 class ModifiedArgument(CheckFailure):
@@ -263,14 +259,14 @@ def modified_message(function, argument):
 
 def parameter_name(func, position):
     """Name of the parameter of ``func`` that receives positional argument ``position``
-    (0-based), or None when the signature does not say (``*args``, a builtin)."""
-    try:
-        params = inspect.signature(func).parameters.values()
-    except (TypeError, ValueError):
+    (0-based), or None when its code does not say (``*args``, a builtin, a partial)."""
+    code = getattr(func, "__code__", None)
+    if code is None:
         return None
-    positional = [p.name for p in params
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return positional[position] if position < len(positional) else None
+    names = code.co_varnames[:code.co_argcount]
+    if getattr(func, "__self__", None) is not None:     # a bound method: skip self
+        names = names[1:]
+    return names[position] if position < len(names) else None
 
 
 def _unchanged(before, after):
@@ -301,7 +297,7 @@ def call_checked(func, args=(), kwargs=None, *, name=None):
     Every top-level numpy array among the arguments (not arrays inside lists or dicts) is
     copied before the call and compared with its copy after it (NaN equals NaN). When one
     changed, it is put back as it was and :class:`ModifiedArgument` is raised, naming the
-    function and the parameter (from ``inspect.signature``; else "argument 2").
+    function and the parameter (from the function's code; else "argument 2").
     An exception raised by ``func`` itself propagates unchanged.
     """
     kwargs = {} if kwargs is None else kwargs
@@ -319,11 +315,16 @@ def call_checked(func, args=(), kwargs=None, *, name=None):
     return value
 
 
+_FUNCTION = type(call_checked)   # types.FunctionType, without importing types
+
+
 def _guarded(func, name):
-    """``func`` wrapped with call_checked under ``name``."""
-    @functools.wraps(func)
+    """``func`` wrapped with call_checked under ``name`` (keeping its name and doc)."""
     def guarded(*args, **kwargs):
         return call_checked(func, args, kwargs, name=name)
+    for attribute in ("__name__", "__qualname__", "__doc__", "__module__"):
+        setattr(guarded, attribute, getattr(func, attribute))
+    guarded.__wrapped__ = func
     guarded.__guarded__ = True
     return guarded
 
@@ -334,7 +335,7 @@ def _toolkit_extent(namespace):
     script holds the toolkit and the student's code in the same file)."""
     extent = {}
     for f in (check_all, namespace.get("check_all")):
-        if isinstance(f, types.FunctionType):
+        if isinstance(f, _FUNCTION):
             name, line = f.__code__.co_filename, f.__code__.co_firstlineno
             extent[name] = max(extent.get(name, 0), line)
     return extent
@@ -345,32 +346,39 @@ def _is_toolkit(func, extent):
     return code.co_firstlineno <= extent.get(code.co_filename, -1)
 
 
-@contextlib.contextmanager
-def guard_functions(namespace):
-    """While the block runs, every function a notebook defines in ``namespace`` (its
-    globals, a dict) goes through :func:`call_checked`.
+class guard_functions:
+    """``with guard_functions(namespace):`` every function a notebook defines in
+    ``namespace`` (its globals, a dict) goes through :func:`call_checked`.
 
     Guarded: plain functions whose ``__module__`` is the namespace's ``__name__``, except
     the toolkit's own (those compiled in the toolkit cell or this file, up to
-    ``check_all``). Because the
-    notebook's code finds its functions in the same namespace, a function called by
-    another one is checked too, and the message names the inner function. On exit the
-    functions are put back (a name the code rebound meanwhile keeps its new value).
+    ``check_all``). Because the notebook's code finds its functions in the same
+    namespace, a function called by another one is checked too, and the message names
+    the inner function. On exit the functions are put back (a name the code rebound
+    meanwhile keeps its new value).
     """
-    toolkit = _toolkit_extent(namespace)
-    module = namespace.get("__name__")
-    wrappers = {}
-    for key, obj in list(namespace.items()):
-        if (isinstance(obj, types.FunctionType) and obj.__module__ == module
-                and not _is_toolkit(obj, toolkit) and not getattr(obj, "__guarded__", False)):
-            wrappers[key] = (obj, _guarded(obj, key))
-    namespace.update({key: wrapper for key, (_, wrapper) in wrappers.items()})
-    try:
-        yield
-    finally:
-        for key, (original, wrapper) in wrappers.items():
-            if namespace.get(key) is wrapper:
-                namespace[key] = original
+
+    def __init__(self, namespace):
+        self.namespace = namespace
+        self.wrappers = {}
+
+    def __enter__(self):
+        toolkit = _toolkit_extent(self.namespace)
+        module = self.namespace.get("__name__")
+        for key, obj in list(self.namespace.items()):
+            if (isinstance(obj, _FUNCTION) and obj.__module__ == module
+                    and not _is_toolkit(obj, toolkit)
+                    and not getattr(obj, "__guarded__", False)):
+                self.wrappers[key] = (obj, _guarded(obj, key))
+        self.namespace.update({key: wrapper for key, (_, wrapper) in self.wrappers.items()})
+        return self
+
+    def __exit__(self, *exc_info):
+        for key, (original, wrapper) in self.wrappers.items():
+            if self.namespace.get(key) is wrapper:
+                self.namespace[key] = original
+        self.wrappers = {}
+        return False
 
 
 _check_all_unguarded = check_all
@@ -380,12 +388,22 @@ def check_all(checks):
     """Run named checks and print one line each; return True when all passed.
 
     checks: list of (label, zero-argument function) pairs; a function passes unless it
-    raises. Called from a notebook, the notebook's own functions are guarded while the
-    checks run (:func:`guard_functions`), so a function that changes an array argument
-    in place fails the check that called it, naming that function and that argument.
+    raises. When the check functions are written in a notebook (their globals are named
+    ``__main__``), the notebook's own functions are guarded while the checks run
+    (:func:`guard_functions`): a function that changes an array argument in place fails
+    the check that called it, naming that function and that argument.
     """
-    caller = inspect.currentframe().f_back.f_globals
-    if caller.get("__name__") != "__main__":
+    notebooks = []
+    for _, run in checks:
+        namespace = getattr(run, "__globals__", None)
+        if (isinstance(namespace, dict) and namespace.get("__name__") == "__main__"
+                and not any(namespace is seen for seen in notebooks)):
+            notebooks.append(namespace)
+    guards = [guard_functions(namespace) for namespace in notebooks]
+    for guard in guards:
+        guard.__enter__()
+    try:
         return _check_all_unguarded(checks)
-    with guard_functions(caller):
-        return _check_all_unguarded(checks)
+    finally:
+        for guard in reversed(guards):
+            guard.__exit__(None, None, None)
