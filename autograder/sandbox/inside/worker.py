@@ -112,9 +112,9 @@ def changed_dicts(func: Any, request: dict, args: list, kwargs: dict) -> list[li
         try:
             now = wire.encode(value)
         except wire.WireError as error:
-            label = position if isinstance(position, str) else \
+            named = position if isinstance(position, str) else \
                 checks.parameter_name(func, position)
-            label = "`%s`" % label if label else "%d" % (position + 1)
+            label = "`%s`" % named if named else "%d" % (position + 1)
             raise wire.WireError("left in its dict argument %s %s" % (label, error)) from None
         if now != sent:
             changed.append([position, now])
@@ -134,7 +134,7 @@ def call(namespace: dict, request: dict) -> dict:
         args = wire.decode(request["args"])
         kwargs = wire.decode(request["kwargs"])
         if type(args) is not list or type(kwargs) is not dict:
-            raise KeyError("args")
+            raise wire.WireError("arguments are not a list and a dict")
     except (KeyError, TypeError, wire.WireError):
         return {"ok": False, "kind": Kind.RAISED.value, "message": "malformed request",
                 "warnings": []}
@@ -145,7 +145,8 @@ def call(namespace: dict, request: dict) -> dict:
             encoded = wire.encode(value)
         except wire.WireError as error:
             raise wire.WireError("returned %s" % error) from None
-        answer = {"ok": True, "value": encoded, "dicts": changed_dicts(func, request, args, kwargs)}
+        dicts = changed_dicts(func, request, args, kwargs)
+        answer = {"ok": True, "value": encoded, "dicts": dicts}
     except checks.ModifiedArgument as error:
         answer = {"ok": False, "kind": Kind.MODIFIED.value, "message": str(error),
                   "function": error.function, "argument": error.argument}
@@ -171,7 +172,8 @@ def answer_line(answer: dict) -> bytes:
         return wire.dumps(dict(answer, op="result"))
     except (ValueError, TypeError):  # e.g. a NaN in a plain float of a message
         return wire.dumps({"op": "result", "ok": False, "kind": Kind.UNENCODABLE.value,
-                           "message": "a value that cannot be sent", "warnings": []})
+                           "message": "returned a value that cannot be sent",
+                           "warnings": []})
 
 
 def main() -> None:
