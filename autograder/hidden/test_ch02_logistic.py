@@ -47,8 +47,9 @@ def _forward_then_backward(student, reference, w, x, b, y, dloss, what):
     ref_loss, ref_cache = reference.logistic_forward(w, x, b, y)
     forward_ok = fix_first("logistic_forward", lambda: check_close(
         "loss from logistic_forward %s" % what, loss, ref_loss))
-    return (_backward(student, dloss, cache), reference.logistic_backward(dloss, ref_cache),
-            ref_cache, forward_ok)
+    with forward_ok:                     # a backward that fails on a wrong cache, too
+        grads = _backward(student, dloss, cache)
+    return grads, reference.logistic_backward(dloss, ref_cache), ref_cache, forward_ok
 
 
 def _cache(reference, x, z, y):

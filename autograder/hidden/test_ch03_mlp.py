@@ -175,9 +175,10 @@ def _backward_case(student, reference, rng, D, H, N, scale=1.0):
     case = "(D=%d features, H=%d hidden units, batch of %d)" % (D, H, N)
     yhat, cache = _mlp2_forward(student, X, W1, b1, w2, b2)
     ref_yhat, ref_cache = reference.mlp2_forward(X, W1, b1, w2, b2)
-    grads = student.mlp2_backward(dyhat, cache)
-    return (grads, reference.mlp2_backward(dyhat, ref_cache), ref_cache, dyhat, case,
-            _forward_ok("mlp2_forward", case, yhat, ref_yhat))
+    forward_ok = _forward_ok("mlp2_forward", case, yhat, ref_yhat)
+    with forward_ok:                     # a backward that fails on a wrong cache, too
+        grads = student.mlp2_backward(dyhat, cache)
+    return grads, reference.mlp2_backward(dyhat, ref_cache), ref_cache, dyhat, case, forward_ok
 
 
 @points(2)
@@ -294,9 +295,10 @@ def _deep_case(student, reference, X, Ws, bs, acts, dyhat, case):
     """
     yhat, cache = _deep_forward(student, X, Ws, bs, acts)
     ref_yhat, ref_cache = reference.deep_forward(X, Ws, bs, acts)
-    dWs, dbs = _deep_backward(student, dyhat, cache, len(acts))
-    return ((dWs, dbs), reference.deep_backward(dyhat, ref_cache), ref_cache,
-            _forward_ok("deep_forward", "of a " + case, yhat, ref_yhat))
+    forward_ok = _forward_ok("deep_forward", "of a " + case, yhat, ref_yhat)
+    with forward_ok:                     # a backward that fails on a wrong cache, too
+        grads = _deep_backward(student, dyhat, cache, len(acts))
+    return grads, reference.deep_backward(dyhat, ref_cache), ref_cache, forward_ok
 
 
 @points(3)
@@ -372,10 +374,10 @@ def test_affine_rows_backward(student, reference, rng):
         case = " (batch of %d, %d inputs, %d outputs)" % (N, D, M)
         out, cache = _affine_rows_forward(student, X, W, b)
         ref_out, ref_cache = reference.affine_rows_forward(X, W, b)
-        dX, dW, db = unpack("affine_rows_backward", student.affine_rows_backward(dout, cache),
-                            3, ("dX", "dW", "db"))
         ref_dX, ref_dW, ref_db = reference.affine_rows_backward(dout, ref_cache)
         with _forward_ok("affine_rows_forward", case, out, ref_out, output="out"):
+            dX, dW, db = unpack("affine_rows_backward",
+                                student.affine_rows_backward(dout, cache), 3, ("dX", "dW", "db"))
             check_close("dX" + case, dX, ref_dX)
             check_close("dW" + case, dW, ref_dW)
             check_close("db (column sums of dout, shape (M,))" + case, db, ref_db,

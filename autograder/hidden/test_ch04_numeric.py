@@ -166,9 +166,9 @@ def compare_backward(student, reference, net, what, keys=BACKWARD_KEYS):
     fwd = student.forward(**net)
     ref_fwd = reference.forward(**net)
     expected = reference.backward(**net, cache=ref_fwd)
-    got = student.backward(**net, cache=fwd)
     with fix_first("forward", lambda: check_in_order("forward " + what, fwd, ref_fwd,
                                                      FORWARD_KEYS)):
+        got = student.backward(**net, cache=fwd)
         check_in_order("backward " + what, got, expected, keys,
                        mistakes=reference.backward_mistakes(net, ref_fwd, expected))
 
