@@ -1,7 +1,8 @@
 """Time a clean book build and a no-change rebuild: ``python scripts/bench_book.py``.
 
 The clean build first removes what a book build leaves in ``_build/`` (the site, the
-Sphinx environment, the execution cache), so every page is executed; the rebuild right after it changes nothing and should only check the cache.
+Sphinx environment, the execution cache), so every page is executed; the rebuild right
+after it changes nothing and should only check the cache.
 Prints both times and their ratio; exits 1 if a build fails or the rebuild takes longer
 than ``--limit`` seconds (15 by default).
 """

@@ -49,7 +49,8 @@ def test_plain_is_the_same_number_in_text():
 def test_no_number_is_written_in_e_notation():
     """9.348077867e-14 breaks across lines after its hyphen; the helper never writes it."""
     rng = np.random.default_rng(0)
-    values = np.concatenate([10.0 ** rng.uniform(-320, 308, 400), -(10.0 ** rng.uniform(-20, 20, 200)),
+    values = np.concatenate([10.0 ** rng.uniform(-320, 308, 400),
+                             -(10.0 ** rng.uniform(-20, 20, 200)),
                              [5e-324, 1e-300, 123456789.123, 1e15 + 0.5, 1e16]])
     for x in values:
         for kwargs in ({}, {"sig": 3}, {"sig": 10}, {"digits": None}, {"digits": 2, "trim": True}):
@@ -113,4 +114,5 @@ def test_pages_use_the_one_formatter(path):
     assert not own, "%s defines its own number formatting: %s (use bookkit.latex)" % (
         path.name, own)
     assert not re.search(r"\{glue:text\}`[^`]*:[^`]*[eEgG]`", text), \
-        "%s shows a glued number with an e/g format; glue it with bookkit.latex.glue_num" % path.name
+        "%s shows a glued number with an e/g format; glue it with bookkit.latex.glue_num" \
+        % path.name

@@ -170,13 +170,46 @@ def test_sigmoid_matches_torch_and_numerical(ref, shape):
     np.testing.assert_allclose(dx, numeric, rtol=1e-6, atol=1e-9)
 
 
+def _exact_sigmoid_and_slope(x):
+    """sigma(x) and sigma'(x) = e^{-|x|} / (1 + e^{-|x|})^2, to 40 digits, rounded to float64."""
+    import mpmath
+    with mpmath.workdps(40):
+        e = [mpmath.exp(-abs(mpmath.mpf(float(v)))) for v in x]     # no cancellation
+        z = [1 / (1 + ei) if v >= 0 else ei / (1 + ei) for v, ei in zip(x, e)]
+        return (np.array([float(v) for v in z]),
+                np.array([float(ei / (1 + ei) ** 2) for ei in e]))
+
+
+def test_sigmoid_saturated_is_accurate(ref):
+    """The reference keeps every digit of sigma and sigma' where they saturate (|x| to 1000)."""
+    dout = np.linspace(-2.0, 2.0, SATURATED.size)
+    z, slope = _exact_sigmoid_and_slope(SATURATED)
+    np.testing.assert_allclose(ref.sigmoid_forward(SATURATED.copy()), z, rtol=1e-13,
+                               atol=1e-320)       # e^{-745} is subnormal: a few digits only
+    np.testing.assert_allclose(ref.sigmoid_backward(dout, SATURATED.copy()), dout * slope,
+                               rtol=1e-13, atol=1e-320)
+
+
 def test_sigmoid_saturated_matches_torch(ref):
+    """PyTorch computes sigma' as z (1 - z), the textbook form: equal to within 2e-16."""
     dout = np.linspace(-2.0, 2.0, SATURATED.size)
     by_torch, (dx_torch,) = _torch_grad(torch.sigmoid, SATURATED, upstream=dout)
     np.testing.assert_allclose(ref.sigmoid_forward(SATURATED.copy()), by_torch,
                                rtol=1e-12, atol=1e-300)
     np.testing.assert_allclose(ref.sigmoid_backward(dout, SATURATED.copy()), dx_torch,
-                               rtol=1e-12, atol=1e-300)
+                               rtol=1e-12, atol=2 * 2.0 * 2e-16)     # |dout| <= 2
+
+
+def test_textbook_sigmoid_slope_loses_relative_accuracy():
+    """z (1 - z) from the output is 0 at x = 37, where sigma'(37) is 8.5e-17 (the chapter's
+    numbers); it is never off by more than 2e-16, which is why the tests accept it."""
+    x = np.linspace(-40.0, 40.0, 4001)
+    z = 1.0 / (1.0 + np.exp(-x))
+    _, exact = _exact_sigmoid_and_slope(x)
+    assert np.max(np.abs(z * (1 - z) - exact)) < 2e-16
+    z37 = 1.0 / (1.0 + np.exp(-37.0))
+    assert z37 == 1.0 and z37 * (1 - z37) == 0.0
+    assert _exact_sigmoid_and_slope([37.0])[1][0] == pytest.approx(8.533e-17, rel=1e-3)
 
 
 def test_sigmoid_is_overflow_free(ref):

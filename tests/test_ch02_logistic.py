@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from autograder.grading.reference import load_reference
+from autograder.hidden.cases import logistic_example
 from autograder.toolkit.checks import numerical_gradient
 
 RTOL = 1e-7
@@ -32,12 +33,12 @@ def torch_grads(w, x, b, y):
 
 
 def random_cases(seed):
+    """(w, x, b, y, dloss) with the grader's generator, for n = 1 to 50 and both labels."""
     rng = np.random.default_rng(seed)
     for n in (1, 2, 3, 10, 50):
         for y in (0.0, 1.0):
-            w = rng.normal(size=n) / np.sqrt(n)
-            x = rng.normal(size=n)
-            yield w, x, float(rng.normal()), y, float(rng.uniform(-3, 3))
+            w, x, b = logistic_example(rng, n)
+            yield w, x, b, y, float(rng.uniform(-3, 3))
 
 
 def test_sigmoid_matches_torch(ref):
@@ -53,9 +54,9 @@ def test_backward_matches_numerical_gradient(ref):
     for w, x, b, y, dloss in random_cases(0):
         cache = ref.logistic_forward(w, x, b, y)[1]
         dw, db = ref.logistic_backward(dloss, cache)
-        num_w = numerical_gradient(lambda w_: ref.logistic_forward(w_, x, b, y)[0], w.copy(),
-                                   dout=dloss)
-        num_b = numerical_gradient(lambda b_: ref.logistic_forward(w, x, b_, y)[0],
+        num_w = numerical_gradient(lambda w_, x=x, b=b, y=y: ref.logistic_forward(w_, x, b, y)[0],
+                                   w.copy(), dout=dloss)
+        num_b = numerical_gradient(lambda b_, w=w, x=x, y=y: ref.logistic_forward(w, x, b_, y)[0],
                                    np.array(b), dout=dloss)
         np.testing.assert_allclose(dw, num_w, rtol=1e-6, atol=1e-9)
         np.testing.assert_allclose(db, num_b, rtol=1e-6, atol=1e-9)
@@ -71,8 +72,8 @@ def test_forward_and_backward_match_torch(ref):
         np.testing.assert_allclose(dw, t_dw, rtol=RTOL, atol=1e-15)
         np.testing.assert_allclose(db, t_db, rtol=RTOL, atol=1e-15)
         assert cache["z"] == pytest.approx(float(w @ x + b), rel=1e-12)
-        assert cache["y_hat"] == pytest.approx(torch.sigmoid(torch.tensor(cache["z"], dtype=torch.float64)).item(),
-                                               rel=1e-12)
+        t_z = torch.tensor(cache["z"], dtype=torch.float64)
+        assert cache["y_hat"] == pytest.approx(torch.sigmoid(t_z).item(), rel=1e-12)
 
 
 @pytest.mark.parametrize("z", [-1000.0, -30.0, 30.0, 1000.0])
@@ -116,7 +117,7 @@ def test_stable_loss_matches_numerical_gradient_and_forward(ref):
         z = rng.normal(scale=4.0, size=shape)
         y = rng.integers(0, 2, size=shape).astype(np.float64)
         loss, dz = ref.stable_bce_with_logits(z, y)
-        num = numerical_gradient(lambda z_: ref.stable_bce_with_logits(z_, y)[0],
+        num = numerical_gradient(lambda z_, y=y: ref.stable_bce_with_logits(z_, y)[0],
                                  np.array(z, dtype=np.float64))
         np.testing.assert_allclose(dz, num, rtol=1e-6, atol=1e-9)
         assert np.shape(loss) == shape and np.shape(dz) == shape

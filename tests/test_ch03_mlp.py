@@ -15,6 +15,8 @@ import numpy as np
 import pytest
 
 from autograder.grading.reference import ROOT, load_reference
+from autograder.hidden.cases import DEEP_CASES, mlp2_inputs
+from autograder.hidden.cases import deep_inputs as deep_params
 from autograder.sandbox.inside import cells
 from autograder.toolkit.checks import numerical_gradient
 
@@ -38,11 +40,6 @@ def close(got, expected, rtol=1e-7, atol=1e-10):
 def t(a):
     return torch.tensor(np.asarray(a, dtype=np.float64), dtype=torch.float64,
                         requires_grad=True)
-
-
-def mlp2_inputs(rng, D, H, N, scale=1.0):
-    return (rng.normal(size=(D, N)), scale * rng.normal(size=(H, D)), rng.normal(size=(H, 1)),
-            rng.normal(size=(1, H)), float(rng.normal()), rng.normal(size=(1, N)))
 
 
 def torch_mlp2(X, W1, b1, w2, b2, y):
@@ -128,7 +125,8 @@ def test_mlp2_matches_numerical(ref, D, H, N):
     yhat, cache = ref.mlp2_forward(X, W1, b1, w2, b2)
     grads = ref.mlp2_backward(ref.mse_loss(yhat, y)[1], cache)
     for key, value in params.items():
-        numeric = numerical_gradient(lambda v: loss(**{key: v}), np.array(value, dtype=float))
+        numeric = numerical_gradient(lambda v, key=key: loss(**{key: v}),
+                                     np.array(value, dtype=float))
         close(grads[key], numeric, rtol=1e-6, atol=1e-9)
 
 
@@ -149,13 +147,9 @@ def test_worked_example_values(ref):
 
 
 # ------------------------------------------------------------------ any depth
-from autograder.hidden.test_ch03_mlp import DEEP_CASES  # the same networks as grading
-
-
 def deep_inputs(rng, widths, N):
-    X = rng.normal(size=(widths[0], N))
-    Ws = [rng.normal(size=(widths[l], widths[l - 1])) for l in range(1, len(widths))]
-    bs = [rng.normal(size=(n, 1)) for n in widths[1:]]
+    """The grader's inputs of a deep network (cases.deep_inputs), and targets y (n_L, N)."""
+    X, Ws, bs = deep_params(rng, widths, N)
     return X, Ws, bs, rng.normal(size=(widths[-1], N))
 
 

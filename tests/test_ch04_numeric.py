@@ -6,7 +6,9 @@ and J = L + 1/2 ||W1||_F^2 + 1/2 ||W2||_F^2. The tests check (1) that the refere
 reproduces every forward number of the notes, (2) what the notes' backward example got
 wrong, as recorded in the chapter's errata, and (3) the reference gradients against central
 differences and against PyTorch autograd (CPU, float64) on the chapter's network, random
-networks of other sizes, a ReLU input exactly 0 and logits near 1000 or far apart.
+networks of other sizes, a ReLU input exactly 0 and logits near 1000 or far apart. The
+chapter's network is the solution notebook's `CH4`, and the random networks come from the
+grader's generator (`autograder.hidden.cases`).
 """
 import zlib
 
@@ -15,11 +17,12 @@ import pytest
 import torch
 
 from autograder.grading.reference import load_reference
+from autograder.hidden import cases
 from autograder.toolkit.checks import numerical_gradient
 
 PARAMS = ("W1", "b1", "W2", "b2")
 GRADS = ("dv", "dW2", "db2", "dh", "du", "dW1", "db1")
-SIZES = ((2, 3, 2), (1, 4, 3), (5, 2, 4), (3, 6, 5), (4, 8, 10))     # (D, H, C)
+SIZES = cases.SIZES + ((4, 8, 10),)     # (D, H, C): the grader's sizes and a larger one
 
 
 @pytest.fixture(scope="module")
@@ -28,13 +31,9 @@ def ref():
 
 
 def seed_network():
-    """The network of the notes' numeric example (fresh arrays at each call)."""
-    return {"x": np.array([6.0, 3.0]),
-            "W1": np.array([[0.3, 0.5], [0.2, 0.7], [0.1, 0.4]]),
-            "b1": np.array([0.1, 0.2, 0.3]),
-            "W2": np.array([[0.3, 0.5, 0.1], [0.2, 0.7, 0.8]]),
-            "b2": np.array([0.3, 0.5]),
-            "y": np.array([0.0, 1.0])}
+    """The network of the notes' numeric example, the notebook's CH4 (fresh arrays)."""
+    return {key: np.array(value, dtype=np.float64)
+            for key, value in load_reference("ch04_numeric").CH4.items()}
 
 
 def _rng(*key):
@@ -42,33 +41,30 @@ def _rng(*key):
     return np.random.default_rng(zlib.crc32(repr(("ch04_numeric",) + key).encode()))
 
 
-def random_network(rng, D, H, C, target):
-    """Standard-normal weights, biases and input; one-hot target of class ``target``."""
-    return {"x": rng.normal(size=D), "W1": rng.normal(size=(H, D)), "b1": rng.normal(size=H),
-            "W2": rng.normal(size=(C, H)), "b2": rng.normal(size=C), "y": np.eye(C)[target]}
-
-
 def edge_networks():
     """Networks at the edges: ReLU inputs exactly 0, logits near 1000, far-apart logits."""
     rng = _rng("edges")
     nets = {}
-    net = random_network(rng, 3, 4, 3, 1)
+    net = cases.network(rng, 3, 4, 3, 1)
     net["W1"][[0, 2]] = 0.0                      # units 0 and 2: u = 0 exactly
     net["b1"][[0, 2]] = 0.0
     nets["relu_at_zero"] = net
-    net = random_network(rng, 2, 3, 2, 0)
+    net = cases.network(rng, 2, 3, 2, 0)
     net["x"][:] = 0.0                            # every u = b1 = 0: h = 0
     net["b1"][:] = 0.0
     nets["all_units_at_zero"] = net
-    net = random_network(rng, 3, 4, 3, 2)
+    net = cases.network(rng, 3, 4, 3, 2)
     net["b2"] += 1000.0                          # every logit near 1000
     nets["logits_near_1000"] = net
-    net = random_network(rng, 3, 4, 3, 2)
+    net = cases.network(rng, 3, 4, 3, 2)
     net["b2"] += 1000.0 * np.array([-1.0, 0.0, 1.0])   # o = (0, 0, 1) exactly, y = class 2
     nets["logits_far_apart"] = net
-    net = random_network(rng, 3, 4, 3, 1)
+    net = cases.network(rng, 3, 4, 3, 1)
     net["b2"] -= 1000.0                          # every logit near -1000
     nets["logits_near_minus_1000"] = net
+    net = cases.network(rng, 3, 4, 3, 0)
+    net["b2"] += 1000.0 * np.array([-1.0, 0.0, 1.0])   # o = (0, 0, 1), y = class 0: L ~ 2000
+    nets["target_far_below"] = net
     return nets
 
 
@@ -214,19 +210,17 @@ def _numerical_grads(ref, net):
     fwd = ref.forward(**net)
     y, W2, b2 = net["y"], net["W2"], net["b2"]
     # the penalty does not depend on v, h or u: only L does
-    num["dv"] = numerical_gradient(lambda v: ref.cross_entropy(ref.softmax(v), y),
-                                   fwd["v"].copy())
-    num["dh"] = numerical_gradient(
-        lambda h: ref.cross_entropy(ref.softmax(W2 @ h + b2), y), fwd["h"].copy())
-    num["du"] = numerical_gradient(
-        lambda u: ref.cross_entropy(ref.softmax(W2 @ ref.relu(u) + b2), y), fwd["u"].copy())
+    num["dv"] = numerical_gradient(lambda v: ref.cross_entropy(v, y), fwd["v"].copy())
+    num["dh"] = numerical_gradient(lambda h: ref.cross_entropy(W2 @ h + b2, y), fwd["h"].copy())
+    num["du"] = numerical_gradient(lambda u: ref.cross_entropy(W2 @ ref.relu(u) + b2, y),
+                                   fwd["u"].copy())
     return num
 
 
 def _away_from_kinks(rng, D, H, C, target):
     """A random network whose ReLU inputs are all at least 0.01 away from 0."""
     while True:
-        net = random_network(rng, D, H, C, target)
+        net = cases.network(rng, D, H, C, target)
         if np.min(np.abs(net["W1"] @ net["x"] + net["b1"])) > 0.01:
             return net
 
@@ -253,7 +247,7 @@ def test_random_networks_match_numerical(ref, D, H, C):
 
 
 @pytest.mark.parametrize("name", ["logits_near_1000", "logits_far_apart",
-                                  "logits_near_minus_1000"])
+                                  "logits_near_minus_1000", "target_far_below"])
 def test_large_logits_match_numerical(ref, name):
     net = {k: v.copy() for k, v in EDGES[name].items()}
     fwd, grads = reference_pass(ref, net)
@@ -299,7 +293,7 @@ def test_seed_network_matches_torch(ref):
 def test_random_networks_match_torch(ref, D, H, C):
     rng = _rng("torch", D, H, C)
     for target in range(C):
-        _compare_with_torch(ref, random_network(rng, D, H, C, target))
+        _compare_with_torch(ref, cases.network(rng, D, H, C, target))
 
 
 @pytest.mark.parametrize("name", sorted(EDGES))
@@ -332,14 +326,29 @@ def test_softmax_backward_matches_torch(ref, C):
 
 
 def test_softmax_and_cross_entropy_edges(ref):
-    """softmax is finite at +-1000; cross_entropy skips classes with y = 0 (0 log 0 = 0)."""
+    """softmax is finite at +-1000; cross_entropy, from the logits, is exact where o = 0."""
     for v in ([1000.0, 1001.0, 999.0], [-1000.0, -1001.0, -999.0]):
         by_torch = torch.softmax(torch.tensor(v, dtype=torch.float64), dim=0).numpy()
         np.testing.assert_allclose(ref.softmax(np.array(v)), by_torch, rtol=1e-12)
-    assert ref.cross_entropy(np.array([0.0, 1.0]), np.array([0.0, 1.0])) == 0.0
-    o = ref.softmax(np.array([0.0, 1000.0, -5.0]))
-    assert o[0] == 0.0
-    assert np.isfinite(ref.cross_entropy(o, np.eye(3)[1]))
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        assert ref.cross_entropy(np.array([0.0, 1000.0]), np.array([1.0, 0.0])) == 1000.0
+    assert ref.softmax(np.array([0.0, 1000.0]))[0] == 0.0       # so -log o_0 would be inf
+    for v in ([0.0, 1000.0, -5.0], [1000.0, 1001.0, 999.0], [3.0, -2.0, 0.5], [-900.0, 5.0, 1.0]):
+        for k in range(3):
+            by_torch = torch.nn.functional.cross_entropy(
+                torch.tensor([v], dtype=torch.float64), torch.tensor([k])).item()
+            assert ref.cross_entropy(np.array(v), np.eye(3)[k]) == pytest.approx(
+                by_torch, rel=1e-12, abs=1e-300)
+
+
+def test_cross_entropy_is_the_log_of_the_softmax(ref):
+    """Where o does not underflow, the log-softmax gives -sum y log o, the chapter's formula."""
+    rng = _rng("cross_entropy")
+    for C in (2, 3, 7):
+        v = rng.normal(size=C) * 3
+        for k in range(C):
+            assert ref.cross_entropy(v, np.eye(C)[k]) == pytest.approx(
+                -np.log(ref.softmax(v)[k]), rel=1e-13)
 
 
 def test_relu_backward_at_zero(ref):

@@ -1,4 +1,4 @@
-"""The reference loader: one source per solution, and later chapters made whole from earlier ones."""
+"""The reference loader: one source per solution; later chapters made whole from earlier ones."""
 import json
 
 import pytest

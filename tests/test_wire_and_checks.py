@@ -1,6 +1,5 @@
 """The wire format and the shared numerical checks."""
 import base64
-import warnings
 
 import numpy as np
 import pytest
@@ -8,11 +7,17 @@ import pytest
 from autograder.sandbox.inside import wire
 from autograder.toolkit.checks import (
     CheckFailure,
-    CheckWarning,
+    check_all,
     check_close,
     check_gradient,
+    check_in_order,
+    check_no_overflow,
+    field,
+    fix_first,
     numerical_gradient,
     rel_error,
+    unpack,
+    wrong_axis_sums,
 )
 
 
@@ -77,12 +82,82 @@ def test_hidden_messages_do_not_reveal_numbers_but_public_ones_may():
     assert "1.23456" in failure(e + 1, e, reveal=True)
 
 
-def test_float32_is_a_warning_not_a_failure():
+def test_float32_fails_with_its_cause_in_check_close_and_check_gradient():
+    """One rule for public checks and grading (float64 throughout): float32 fails, saying so."""
     e = np.array([1.0, 2.0])
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        check_close("dx", e.astype(np.float32), e)
-    assert any(issubclass(w.category, CheckWarning) for w in caught)
+    assert "returned float32; compute in float64" in failure(e.astype(np.float32), e)
+    assert "returned float32; compute in float64" in failure(np.float32(1.0), 1.0)
+    x = np.array([0.5, -0.7])
+    with pytest.raises(CheckFailure, match="returned float32; compute in float64"):
+        check_gradient("dx", lambda v: (v ** 2).astype(np.float32), x, 2 * x)
+    with pytest.raises(CheckFailure, match="returned float32; compute in float64"):
+        check_gradient("dx", lambda v: v ** 2, x, (2 * x).astype(np.float32))
+
+
+def test_a_sum_over_the_wrong_axis_is_named():
+    dout = np.arange(12.0).reshape(3, 4) - 5.0
+    right = dout.sum(axis=0)
+    mistakes = wrong_axis_sums(dout, axis=0)
+    message = failure(dout.sum(axis=1), right, mistakes=mistakes)          # shape (3,)
+    assert "shape (3,)" in message and "summed over the wrong axis (axis=1)" in message
+    square = dout[:, :3]                                                    # (3, 3): same shape
+    message = failure(square.sum(axis=1), square.sum(axis=0),
+                      mistakes=wrong_axis_sums(square, axis=0))
+    assert "wrong values" in message and "summed over the wrong axis" in message
+    kept = failure(dout.sum(axis=0, keepdims=True), dout.sum(axis=1, keepdims=True))
+    assert "sum over the wrong axis" in kept                                # no mistakes given
+    assert "a sum over axis 0 is missing" in failure(dout, right)
+
+
+def test_unpack_field_and_check_in_order_say_what_came_back():
+    assert unpack("f", (1, 2), 2) == (1, 2) and unpack("f", [1, 2], 2) == (1, 2)
+    with pytest.raises(CheckFailure, match=r"f should return a tuple of 2 values \(a, b\); "
+                                           r"it returned a tuple of 3 values"):
+        unpack("f", (1, 2, 3), 2, ("a", "b"))
+    with pytest.raises(CheckFailure, match="forget a `return`"):
+        unpack("f", None, 2)
+    assert field("the cache", {"x": 1}, "x") == 1
+    with pytest.raises(CheckFailure, match=r"the cache has no key 'z' \(keys found: 'x'\)"):
+        field("the cache", {"x": 1}, "z")
+    with pytest.raises(CheckFailure, match="should be a dict; it is a tuple of 2 values"):
+        field("the cache", (1, 2), "z")
+    expected = {"a": np.ones(2), "b": 2.0, "c": 3.0}
+    check_in_order("f", dict(expected), expected)
+    with pytest.raises(CheckFailure) as info:
+        check_in_order("f", {"a": np.ones(2), "b": 4.0, "c": 0.0}, expected,
+                       mistakes={"b": [("doubled", 4.0)]})
+    assert "'b' is the first wrong value in the order a, b, c" in str(info.value)
+    assert "Likely cause: doubled" in str(info.value)
+    with pytest.raises(CheckFailure, match="has no key 'c'"):
+        check_in_order("f", {"a": 1, "b": 2}, expected)
+
+
+def test_fix_first_names_the_earlier_step_only_when_it_is_wrong_too():
+    def wrong():
+        raise CheckFailure("forward: wrong")
+
+    context = fix_first("forward", wrong)
+    for _ in range(2):                                # reusable, e.g. once per layer
+        with pytest.raises(CheckFailure, match="forward is wrong here too.*fix it first"):
+            with context:
+                check_close("dx", np.ones(2), np.zeros(2) + 2)
+        with context:
+            check_close("dx", np.ones(2), np.ones(2))  # right despite the earlier step
+    with pytest.raises(CheckFailure) as info:
+        with fix_first("forward", lambda: None):
+            check_close("dx", np.ones(2), np.zeros(2) + 2)
+    assert "forward" not in str(info.value)
+
+
+def test_check_all_returns_nothing_to_print(capsys):
+    assert check_all([("fine", lambda: None)]) is None
+    assert capsys.readouterr().out == "[ ok ] fine\n1 of 1 checks passed.\n"
+
+
+def test_check_no_overflow_turns_a_numpy_warning_into_a_failure():
+    with pytest.raises(CheckFailure, match="reported 'overflow encountered in exp'. Use e"):
+        check_no_overflow("sigmoid", lambda: 1 / (1 + np.exp(np.array([1000.0]))), "Use e^-|x|.")
+    assert check_no_overflow("f", lambda: 3) == 3
 
 
 def test_check_gradient_catches_a_wrong_gradient():

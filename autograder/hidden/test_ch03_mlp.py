@@ -1,38 +1,39 @@
 """Hidden tests of chapter 3: the two-layer MLP with examples as columns, any depth, and the
 row convention. Inputs are drawn fresh (seeded) in several shapes; messages name the array
-and the shape of the case, never the inputs or the expected values."""
+and the shape of the case, never the inputs or the expected values.
+
+A backward pass is graded on the cache of the student's own forward pass; when its values
+are wrong and the forward's output is wrong too, the message says to fix the forward first.
+The chapter teaches an overflow-free sigmoid: the tests at |z| in the hundreds are marked
+stable, so an overflow in exp loses them.
+"""
 import numpy as np
 
 from autograder.grading.testkit import points
-from autograder.toolkit.checks import CheckFailure, check_close
+from autograder.hidden.cases import (
+    DEEP_CASES,
+    MLP2_SHAPES,
+    deep_inputs,
+    describe_deep,
+    mlp2_inputs,
+)
+from autograder.toolkit.checks import (
+    CheckFailure,
+    check_close,
+    field,
+    fix_first,
+    unpack,
+    wrong_axis_sums,
+)
 
 NAMES = ("sigmoid", "relu", "tanh", "identity")
+MLP2_CACHE = "the cache from mlp2_forward"
+MLP2_GRADS = "the dict returned by mlp2_backward"
 
 
 # ------------------------------------------------------------------ helpers
-def _parts(result, count, fn):
-    """The values of a tuple of ``count`` returned by ``fn``, or a CheckFailure."""
-    if not isinstance(result, (tuple, list)) or len(result) != count:
-        got = ("a tuple of %d values" % len(result) if isinstance(result, (tuple, list))
-               else "a value of type %s" % type(result).__name__)
-        raise CheckFailure("%s should return a tuple of %d values (see its docstring), got %s."
-                           % (fn, count, got))
-    return tuple(result)
-
-
-def _field(result, key, where):
-    """result[key] for a dict, or a CheckFailure naming the missing key."""
-    if not isinstance(result, dict):
-        raise CheckFailure("%s should be a dict (see the docstring), got a value of type %s."
-                           % (where, type(result).__name__))
-    if key not in result:
-        raise CheckFailure("%s has no key %r; the docstring lists the keys to use (found: %s)."
-                           % (where, key, ", ".join(repr(k) for k in result) or "none"))
-    return result[key]
-
-
 def _layers(result, count, where):
-    """A list of ``count`` per-layer values, or a CheckFailure."""
+    """A list of `count` per-layer values, or a CheckFailure."""
     if not isinstance(result, (tuple, list)) or len(result) != count:
         got = ("%d items" % len(result) if isinstance(result, (tuple, list))
                else "a value of type %s" % type(result).__name__)
@@ -41,50 +42,31 @@ def _layers(result, count, where):
     return list(result)
 
 
-def _scalar(value):
-    """A number given as a float or as a 1x1 array (the seed's u^T gives a 1x1 matrix)."""
-    arr = np.asarray(value) if isinstance(value, (int, float, np.ndarray, np.generic)) else None
-    if arr is not None and arr.dtype != object and arr.size == 1:
-        return arr.reshape(())
-    return value
-
-
 def _sigmoid(z):
     return 0.5 * (1.0 + np.tanh(0.5 * z))
 
 
-def _mlp2_inputs(rng, D, H, N, scale=1.0):
-    """X (D, N), W1 (H, D), b1 (H, 1), w2 (1, H), b2 float, y (1, N)."""
-    return (rng.normal(size=(D, N)), scale * rng.normal(size=(H, D)),
-            rng.normal(size=(H, 1)), rng.normal(size=(1, H)), float(rng.normal()),
-            rng.normal(size=(1, N)))
+def _mlp2_forward(student, X, W1, b1, w2, b2):
+    """(yhat, cache) from the student's mlp2_forward."""
+    return unpack("mlp2_forward", student.mlp2_forward(X, W1, b1, w2, b2), 2, ("yhat", "cache"))
 
 
-def _deep_inputs(rng, widths, N):
-    """X (n_0, N), Ws[l-1] (n_l, n_{l-1}), bs[l-1] (n_l, 1)."""
-    X = rng.normal(size=(widths[0], N))
-    Ws = [rng.normal(size=(widths[l], widths[l - 1])) / np.sqrt(widths[l - 1])
-          for l in range(1, len(widths))]
-    bs = [0.5 * rng.normal(size=(n, 1)) for n in widths[1:]]
-    return X, Ws, bs
+def _deep_forward(student, X, Ws, bs, acts):
+    """(yhat, cache) from the student's deep_forward."""
+    return unpack("deep_forward", student.deep_forward(X, Ws, bs, acts), 2, ("yhat", "cache"))
 
 
-MLP2_SHAPES = [(4, 2, 3), (4, 2, 1), (4, 2, 7), (3, 5, 7), (1, 1, 2), (6, 3, 4)]  # (D, H, N)
-
-DEEP_CASES = [  # (layer widths n_0..n_L, activations, batch size N)
-    ([4, 1], ["identity"], 3),
-    ([3, 2], ["sigmoid"], 1),
-    ([4, 2, 1], ["sigmoid", "identity"], 3),
-    ([5, 4, 2], ["relu", "sigmoid"], 7),
-    ([2, 6, 3, 1], ["tanh", "relu", "identity"], 7),
-    ([3, 4, 4, 3, 2], ["sigmoid", "tanh", "relu", "tanh"], 5),
-    ([1, 3, 2, 2, 1], ["relu", "relu", "sigmoid", "sigmoid"], 1),
-]
+def _deep_backward(student, dyhat, cache, L):
+    """(dWs, dbs) from the student's deep_backward, each checked to be a list of L arrays."""
+    dWs, dbs = unpack("deep_backward", student.deep_backward(dyhat, cache), 2, ("dWs", "dbs"))
+    return _layers(dWs, L, "dWs from deep_backward"), _layers(dbs, L, "dbs from deep_backward")
 
 
-def _case(widths, acts, N):
-    return "%d-layer network (widths %s; %s), batch of %d" % (
-        len(acts), "-".join(map(str, widths)), ", ".join(acts), N)
+def _forward_ok(name, case, got, expected, output="yhat"):
+    """A context for the checks of a backward pass given the cache of the student's forward
+    pass `name`: a failure inside says to fix the forward first when its output is wrong."""
+    return fix_first(name, lambda: check_close("%s from %s %s" % (output, name, case), got,
+                                               expected))
 
 
 # ------------------------------------------------------------------ activations
@@ -98,13 +80,15 @@ def test_activation_values(student, reference, rng):
                         student.activation(Z, name), reference.activation(Z, name))
 
 
-@points(1)
+@points(1, stable=True)
 def test_sigmoid_saturated(student, reference, rng):
     """activation and activation_grad: sigmoid stays exact and free of NaN for |z| up to 1000"""
     Z = rng.choice([-1.0, 1.0], size=(3, 8)) * rng.uniform(30.0, 1000.0, size=(3, 8))
-    Z[0, :2] = [-1000.0, 1000.0]
+    Z[0, :4] = [-1000.0, 1000.0, -37.0, 37.0]
     check_close("activation(Z, 'sigmoid') for large |z|", student.activation(Z, "sigmoid"),
                 reference.activation(Z, "sigmoid"))
+    # check_close's absolute tolerance (1e-9) accepts the textbook sigma(z) (1 - sigma(z)),
+    # which loses all relative accuracy here (0 at z = 37, where sigma' is 8.5e-17).
     check_close("activation_grad(Z, 'sigmoid') for large |z|",
                 student.activation_grad(Z, "sigmoid"), reference.activation_grad(Z, "sigmoid"))
 
@@ -147,14 +131,13 @@ def test_relu_grad_at_zero(student, reference, rng):
 def test_mlp2_forward(student, reference, rng):
     """mlp2_forward: Z, A and yhat for batches of 1, 3 and 7 and other layer widths"""
     for D, H, N in MLP2_SHAPES:
-        X, W1, b1, w2, b2, _ = _mlp2_inputs(rng, D, H, N)
+        X, W1, b1, w2, b2, _ = mlp2_inputs(rng, D, H, N)
         case = "(D=%d features, H=%d hidden units, batch of %d)" % (D, H, N)
-        yhat, cache = _parts(student.mlp2_forward(X, W1, b1, w2, b2), 2, "mlp2_forward")
+        yhat, cache = _mlp2_forward(student, X, W1, b1, w2, b2)
         ref_yhat, ref_cache = reference.mlp2_forward(X, W1, b1, w2, b2)
-        check_close("cache['Z'] " + case, _field(cache, "Z", "the cache from mlp2_forward"),
-                    ref_cache["Z"], mistakes=[("forgot the bias b1 u", W1 @ X)])
-        check_close("cache['A'] " + case, _field(cache, "A", "the cache from mlp2_forward"),
-                    ref_cache["A"])
+        check_close("cache['Z'] " + case, field(MLP2_CACHE, cache, "Z"), ref_cache["Z"],
+                    mistakes=[("forgot the bias b1 u", W1 @ X)])
+        check_close("cache['A'] " + case, field(MLP2_CACHE, cache, "A"), ref_cache["A"])
         check_close("yhat " + case, yhat, ref_yhat,
                     mistakes=[("used Z instead of A", w2 @ ref_cache["Z"] + b2),
                               ("forgot the bias b2", w2 @ ref_cache["A"]),
@@ -168,9 +151,9 @@ def test_mse_loss(student, reference, rng):
     for K, N in [(1, 3), (1, 1), (1, 7), (2, 5), (3, 1)]:
         yhat, y = rng.normal(size=(K, N)), rng.normal(size=(K, N))
         case = " (%d output(s) per example, batch of %d)" % (K, N)
-        L, dyhat = _parts(student.mse_loss(yhat, y), 2, "mse_loss")
+        L, dyhat = unpack("mse_loss", student.mse_loss(yhat, y), 2, ("L", "dyhat"))
         ref_L, ref_d = reference.mse_loss(yhat, y)
-        check_close("the loss" + case, _scalar(L), ref_L,
+        check_close("the loss" + case, reference.scalar(L), ref_L,
                     mistakes=[("forgot the 1/N (the mean over the batch)", N * ref_L),
                               ("divided by the number of entries K N, not by the number of "
                                "examples N", ref_L / K)])
@@ -182,93 +165,105 @@ def test_mse_loss(student, reference, rng):
 
 
 def _backward_case(student, reference, rng, D, H, N, scale=1.0):
-    """(student's grads, reference grads, reference cache, dyhat, case text) for one shape."""
-    X, W1, b1, w2, b2, _ = _mlp2_inputs(rng, D, H, N, scale)
-    _, cache = reference.mlp2_forward(X, W1, b1, w2, b2)
+    """The student's mlp2_forward, its cache into the student's mlp2_backward.
+
+    Returns (student's grads, reference grads, reference cache, dyhat, case text, a context
+    for the checks of the grads that names a wrong mlp2_forward).
+    """
+    X, W1, b1, w2, b2, _ = mlp2_inputs(rng, D, H, N, scale)
     dyhat = rng.normal(size=(1, N))
-    grads = student.mlp2_backward(dyhat, cache)
     case = "(D=%d features, H=%d hidden units, batch of %d)" % (D, H, N)
-    return grads, reference.mlp2_backward(dyhat, cache), cache, dyhat, case
+    yhat, cache = _mlp2_forward(student, X, W1, b1, w2, b2)
+    ref_yhat, ref_cache = reference.mlp2_forward(X, W1, b1, w2, b2)
+    forward_ok = _forward_ok("mlp2_forward", case, yhat, ref_yhat)
+    with forward_ok:                     # a backward that fails on a wrong cache, too
+        grads = student.mlp2_backward(dyhat, cache)
+    return grads, reference.mlp2_backward(dyhat, ref_cache), ref_cache, dyhat, case, forward_ok
 
 
 @points(2)
 def test_mlp2_backward_output_layer(student, reference, rng):
-    """mlp2_backward: dL/dw2, dL/db2 and dL/dA for several shapes"""
+    """mlp2_backward on your forward's cache: dL/dw2, dL/db2 and dL/dA for several shapes"""
     for D, H, N in MLP2_SHAPES:
-        grads, ref, cache, dyhat, case = _backward_case(student, reference, rng, D, H, N)
-        where = "the dict returned by mlp2_backward"
-        check_close("grads['w2'] " + case, _field(grads, "w2", where), ref["w2"],
-                    mistakes=[("used Z instead of A", dyhat @ cache["Z"].T)])
-        check_close("grads['b2'] (a sum over the batch) " + case,
-                    _scalar(_field(grads, "b2", where)), ref["b2"],
-                    mistakes=[("averaged over the batch: the 1/N is already in dL/dyhat",
-                               ref["b2"] / N)])
-        check_close("grads['A'] " + case, _field(grads, "A", where), ref["A"])
+        grads, ref, cache, dyhat, case, forward_ok = _backward_case(student, reference, rng,
+                                                                    D, H, N)
+        with forward_ok:
+            check_close("grads['w2'] " + case, field(MLP2_GRADS, grads, "w2"), ref["w2"],
+                        mistakes=[("used Z instead of A", dyhat @ cache["Z"].T)])
+            check_close("grads['b2'] (a sum over the batch) " + case,
+                        reference.scalar(field(MLP2_GRADS, grads, "b2")), ref["b2"],
+                        mistakes=[("averaged over the batch: the 1/N is already in dL/dyhat",
+                                   ref["b2"] / N)] + wrong_axis_sums(dyhat, axis=1))
+            check_close("grads['A'] " + case, field(MLP2_GRADS, grads, "A"), ref["A"])
 
 
 @points(3)
 def test_mlp2_backward_hidden_layer(student, reference, rng):
-    """mlp2_backward: dL/dZ, dL/dW1 and dL/db1 (sums over the batch) for several shapes"""
+    """mlp2_backward on your forward's cache: dL/dZ, dL/dW1 and dL/db1 (sums over the batch)"""
     for D, H, N in MLP2_SHAPES:
-        grads, ref, cache, dyhat, case = _backward_case(student, reference, rng, D, H, N)
-        where = "the dict returned by mlp2_backward"
+        grads, ref, cache, dyhat, case, forward_ok = _backward_case(student, reference, rng,
+                                                                    D, H, N)
         A, X = cache["A"], cache["X"]
         eye = np.eye(H, N)
         dA = ref["A"]
-        check_close("grads['Z'] " + case, _field(grads, "Z", where), ref["Z"],
-                    mistakes=[("used (I - A) with an identity matrix I; it is (1 - A), one "
-                               "minus each entry", dA * A * (eye - A)),
-                              ("forgot the sigmoid's derivative A (1 - A)", dA),
-                              ("evaluated the sigmoid's derivative at A, not at Z",
-                               dA * _sigmoid(A) * (1 - _sigmoid(A)))])
-        check_close("grads['W1'] " + case, _field(grads, "W1", where), ref["W1"],
-                    mistakes=[("used (I - A) with an identity matrix I; it is (1 - A)",
-                               (dA * A * (eye - A)) @ X.T),
-                              ("forgot the sigmoid's derivative A (1 - A)", dA @ X.T)])
-        check_close("grads['b1'] (a sum over the batch, shape (H, 1)) " + case,
-                    _field(grads, "b1", where), ref["b1"],
-                    mistakes=[("averaged over the batch: the 1/N is already in dL/dyhat",
-                               ref["b1"] / N),
-                              ("used (I - A) with an identity matrix I; it is (1 - A)",
-                               np.sum(dA * A * (eye - A), axis=1, keepdims=True))])
+        with forward_ok:
+            _check_hidden_layer(grads, ref, case, A, X, eye, dA, N)
 
 
-@points(1)
+def _check_hidden_layer(grads, ref, case, A, X, eye, dA, N):
+    """The checks of dL/dZ, dL/dW1 and dL/db1, with the classic mistakes of each."""
+    check_close("grads['Z'] " + case, field(MLP2_GRADS, grads, "Z"), ref["Z"],
+                mistakes=[("used (I - A) with an identity matrix I; it is (1 - A), one "
+                           "minus each entry", dA * A * (eye - A)),
+                          ("forgot the sigmoid's derivative A (1 - A)", dA),
+                          ("evaluated the sigmoid's derivative at A, not at Z",
+                           dA * _sigmoid(A) * (1 - _sigmoid(A)))])
+    check_close("grads['W1'] " + case, field(MLP2_GRADS, grads, "W1"), ref["W1"],
+                mistakes=[("used (I - A) with an identity matrix I; it is (1 - A)",
+                           (dA * A * (eye - A)) @ X.T),
+                          ("forgot the sigmoid's derivative A (1 - A)", dA @ X.T)])
+    check_close("grads['b1'] (a sum over the batch, shape (H, 1)) " + case,
+                field(MLP2_GRADS, grads, "b1"), ref["b1"],
+                mistakes=[("averaged over the batch: the 1/N is already in dL/dyhat",
+                           ref["b1"] / N),
+                          ("used (I - A) with an identity matrix I; it is (1 - A)",
+                           np.sum(dA * A * (eye - A), axis=1, keepdims=True))]
+                + wrong_axis_sums(ref["Z"], axis=1, keepdims=True))
+
+
+@points(1, stable=True)
 def test_mlp2_saturated(student, reference, rng):
     """mlp2_forward and mlp2_backward: finite, correct values when the hidden sigmoids saturate"""
     for D, H, N in [(4, 2, 3), (3, 5, 7)]:
-        X, W1, b1, w2, b2, _ = _mlp2_inputs(rng, D, H, N, scale=400.0)
+        X, W1, b1, w2, b2, _ = mlp2_inputs(rng, D, H, N, scale=400.0)
         case = "with |Z| in the hundreds (D=%d, H=%d, batch of %d)" % (D, H, N)
-        yhat, cache = _parts(student.mlp2_forward(X, W1, b1, w2, b2), 2, "mlp2_forward")
+        yhat, cache = _mlp2_forward(student, X, W1, b1, w2, b2)
         ref_yhat, ref_cache = reference.mlp2_forward(X, W1, b1, w2, b2)
-        check_close("cache['A'] " + case, _field(cache, "A", "the cache from mlp2_forward"),
-                    ref_cache["A"])
+        check_close("cache['A'] " + case, field(MLP2_CACHE, cache, "A"), ref_cache["A"])
         check_close("yhat " + case, yhat, ref_yhat)
         dyhat = rng.normal(size=(1, N))
-        grads = student.mlp2_backward(dyhat, ref_cache)
+        grads = student.mlp2_backward(dyhat, cache)
         ref = reference.mlp2_backward(dyhat, ref_cache)
         for key in ("Z", "W1", "b1"):
-            check_close("grads[%r] %s" % (key, case),
-                        _field(grads, key, "the dict returned by mlp2_backward"), ref[key])
+            check_close("grads[%r] %s" % (key, case), field(MLP2_GRADS, grads, key), ref[key])
 
 
 @points(1)
 def test_mlp2_end_to_end(student, reference, rng):
     """mlp2_forward, mse_loss and mlp2_backward used together give the loss's gradients"""
     for D, H, N in [(4, 2, 3), (5, 3, 7)]:
-        X, W1, b1, w2, b2, y = _mlp2_inputs(rng, D, H, N)
+        X, W1, b1, w2, b2, y = mlp2_inputs(rng, D, H, N)
         case = "(your forward, loss and backward together; D=%d, H=%d, batch of %d)" % (D, H, N)
-        yhat, cache = _parts(student.mlp2_forward(X, W1, b1, w2, b2), 2, "mlp2_forward")
+        yhat, cache = _mlp2_forward(student, X, W1, b1, w2, b2)
         for key in ("X", "W1", "b1", "w2", "b2", "Z", "A"):
-            _field(cache, key, "the cache from mlp2_forward")
-        _, dyhat = _parts(student.mse_loss(yhat, y), 2, "mse_loss")
+            field(MLP2_CACHE, cache, key)
+        _, dyhat = unpack("mse_loss", student.mse_loss(yhat, y), 2, ("L", "dyhat"))
         grads = student.mlp2_backward(dyhat, cache)
         ref_yhat, ref_cache = reference.mlp2_forward(X, W1, b1, w2, b2)
         ref = reference.mlp2_backward(reference.mse_loss(ref_yhat, y)[1], ref_cache)
         for key in ("W1", "b1", "w2", "b2"):
             check_close("grads[%r] %s" % (key, case),
-                        _scalar(_field(grads, key, "the dict returned by mlp2_backward")),
-                        ref[key])
+                        reference.scalar(field(MLP2_GRADS, grads, key)), ref[key])
 
 
 # ------------------------------------------------------------------ any depth
@@ -276,13 +271,13 @@ def test_mlp2_end_to_end(student, reference, rng):
 def test_deep_forward(student, reference, rng):
     """deep_forward: yhat and the cached Z[l], A[l] for depths 1 to 4 with mixed activations"""
     for widths, acts, N in DEEP_CASES:
-        X, Ws, bs = _deep_inputs(rng, widths, N)
-        case = _case(widths, acts, N)
-        yhat, cache = _parts(student.deep_forward(X, Ws, bs, acts), 2, "deep_forward")
+        X, Ws, bs = deep_inputs(rng, widths, N)
+        case = describe_deep(widths, acts, N)
+        yhat, cache = _deep_forward(student, X, Ws, bs, acts)
         ref_yhat, ref_cache = reference.deep_forward(X, Ws, bs, acts)
         L = len(acts)
-        Zs = _layers(_field(cache, "Zs", "the cache from deep_forward"), L, "cache['Zs']")
-        As = _layers(_field(cache, "As", "the cache from deep_forward"), L + 1,
+        Zs = _layers(field("the cache from deep_forward", cache, "Zs"), L, "cache['Zs']")
+        As = _layers(field("the cache from deep_forward", cache, "As"), L + 1,
                      "cache['As'] (A[0] = X, then one per layer)")
         for l in range(1, L + 1):
             check_close("cache['Zs'][%d] (Z[%d]) of a %s" % (l - 1, l, case), Zs[l - 1],
@@ -292,30 +287,44 @@ def test_deep_forward(student, reference, rng):
         check_close("yhat of a " + case, yhat, ref_yhat)
 
 
+def _deep_case(student, reference, X, Ws, bs, acts, dyhat, case):
+    """The student's deep_forward, its cache into the student's deep_backward.
+
+    Returns the student's (dWs, dbs), the reference's (dWs, dbs), the reference's cache and
+    a context for the checks of dWs and dbs that names a wrong deep_forward.
+    """
+    yhat, cache = _deep_forward(student, X, Ws, bs, acts)
+    ref_yhat, ref_cache = reference.deep_forward(X, Ws, bs, acts)
+    forward_ok = _forward_ok("deep_forward", "of a " + case, yhat, ref_yhat)
+    with forward_ok:                     # a backward that fails on a wrong cache, too
+        grads = _deep_backward(student, dyhat, cache, len(acts))
+    return grads, reference.deep_backward(dyhat, ref_cache), ref_cache, forward_ok
+
+
 @points(3)
 def test_deep_backward(student, reference, rng):
-    """deep_backward: dL/dW[l] and dL/db[l] for depths 1 to 4 with mixed activations"""
+    """deep_backward on your forward's cache: dL/dW[l] and dL/db[l] for depths 1 to 4"""
     for widths, acts, N in DEEP_CASES:
-        X, Ws, bs = _deep_inputs(rng, widths, N)
-        _, cache = reference.deep_forward(X, Ws, bs, acts)
+        X, Ws, bs = deep_inputs(rng, widths, N)
         dyhat = rng.normal(size=(widths[-1], N))
-        case = _case(widths, acts, N)
-        dWs, dbs = _parts(student.deep_backward(dyhat, cache), 2, "deep_backward")
-        ref_dWs, ref_dbs = reference.deep_backward(dyhat, cache)
+        case = describe_deep(widths, acts, N)
+        (dWs, dbs), (ref_dWs, ref_dbs), cache, forward_ok = _deep_case(
+            student, reference, X, Ws, bs, acts, dyhat, case)
         L = len(acts)
-        dWs = _layers(dWs, L, "dWs from deep_backward")
-        dbs = _layers(dbs, L, "dbs from deep_backward")
         no_last = ("delta[L] lacks the last activation's derivative: it is "
                    "dL/dyhat * g'(Z[L]) (this matters when g[L] is not the identity)")
+        delta_L = dyhat * reference.activation_grad(cache["Zs"][L - 1], acts[L - 1])
         for l in range(L, 0, -1):       # the last layer first: the first error is the cause
             last_w = [(no_last, dyhat @ cache["As"][L - 1].T)] if l == L else []
-            last_b = [(no_last, dyhat.sum(axis=1, keepdims=True))] if l == L else []
-            check_close("dWs[%d] (dL/dW[%d]) of a %s" % (l - 1, l, case), dWs[l - 1],
-                        ref_dWs[l - 1], mistakes=last_w)
-            check_close("dbs[%d] (dL/db[%d], a sum over the batch) of a %s" % (l - 1, l, case),
-                        dbs[l - 1], ref_dbs[l - 1],
-                        mistakes=last_b + [("averaged over the batch instead of summing",
-                                            ref_dbs[l - 1] / N)])
+            last_b = ([(no_last, dyhat.sum(axis=1, keepdims=True))]
+                      + wrong_axis_sums(delta_L, axis=1, keepdims=True) if l == L else [])
+            with forward_ok:
+                check_close("dWs[%d] (dL/dW[%d]) of a %s" % (l - 1, l, case), dWs[l - 1],
+                            ref_dWs[l - 1], mistakes=last_w)
+                check_close("dbs[%d] (dL/db[%d], a sum over the batch) of a %s"
+                            % (l - 1, l, case), dbs[l - 1], ref_dbs[l - 1],
+                            mistakes=last_b + [("averaged over the batch instead of summing",
+                                                ref_dbs[l - 1] / N)])
 
 
 @points(1)
@@ -323,30 +332,34 @@ def test_deep_backward_relu_at_zero(student, reference, rng):
     """deep_backward: ReLU units at exactly z = 0 pass no gradient back (relu'(0) = 0)"""
     for widths, N in [([3, 4, 1], 3), ([2, 5, 4, 2], 6)]:
         acts = ["relu"] * (len(widths) - 2) + ["identity"]
-        X, Ws, bs = _deep_inputs(rng, widths, N)
+        X, Ws, bs = deep_inputs(rng, widths, N)
         X[:, 0] = 0.0                      # one example is all zeros ...
         bs = [np.zeros_like(b) for b in bs]  # ... so with zero biases every Z is exactly 0
-        _, cache = reference.deep_forward(X, Ws, bs, acts)
         dyhat = rng.normal(size=(widths[-1], N))
-        case = _case(widths, acts, N) + ", some units at exactly z = 0"
-        dWs, dbs = _parts(student.deep_backward(dyhat, cache), 2, "deep_backward")
-        ref_dWs, ref_dbs = reference.deep_backward(dyhat, cache)
-        dWs = _layers(dWs, len(acts), "dWs from deep_backward")
-        dbs = _layers(dbs, len(acts), "dbs from deep_backward")
-        for l in range(len(acts), 0, -1):
-            check_close("dbs[%d] (dL/db[%d]) of a %s" % (l - 1, l, case), dbs[l - 1],
-                        ref_dbs[l - 1])
-            check_close("dWs[%d] (dL/dW[%d]) of a %s" % (l - 1, l, case), dWs[l - 1],
-                        ref_dWs[l - 1])
+        case = describe_deep(widths, acts, N) + ", some units at exactly z = 0"
+        (dWs, dbs), (ref_dWs, ref_dbs), _, forward_ok = _deep_case(
+            student, reference, X, Ws, bs, acts, dyhat, case)
+        with forward_ok:
+            for l in range(len(acts), 0, -1):
+                check_close("dbs[%d] (dL/db[%d]) of a %s" % (l - 1, l, case), dbs[l - 1],
+                            ref_dbs[l - 1])
+                check_close("dWs[%d] (dL/dW[%d]) of a %s" % (l - 1, l, case), dWs[l - 1],
+                            ref_dWs[l - 1])
 
 
 # ------------------------------------------------------------------ the row convention
+def _affine_rows_forward(student, X, W, b):
+    """(out, cache) from the student's affine_rows_forward."""
+    return unpack("affine_rows_forward", student.affine_rows_forward(X, W, b), 2,
+                  ("out", "cache"))
+
+
 @points(1)
 def test_affine_rows_forward(student, reference, rng):
     """affine_rows_forward: out = X W + b with one example per row"""
     for N, D, M in [(3, 4, 2), (1, 5, 3), (7, 2, 6)]:
         X, W, b = rng.normal(size=(N, D)), rng.normal(size=(D, M)), rng.normal(size=M)
-        out, _ = _parts(student.affine_rows_forward(X, W, b), 2, "affine_rows_forward")
+        out, _ = _affine_rows_forward(student, X, W, b)
         check_close("out (batch of %d, %d inputs, %d outputs)" % (N, D, M), out,
                     reference.affine_rows_forward(X, W, b)[0],
                     mistakes=[("forgot the bias b", X @ W)])
@@ -354,16 +367,19 @@ def test_affine_rows_forward(student, reference, rng):
 
 @points(2)
 def test_affine_rows_backward(student, reference, rng):
-    """affine_rows_backward: dX, dW and db (column sums) with one example per row"""
-    for N, D, M in [(3, 4, 2), (1, 5, 3), (7, 2, 6)]:
+    """affine_rows_backward on your forward's cache: dX, dW and db (column sums), rows"""
+    for N, D, M in [(3, 4, 2), (1, 5, 3), (7, 2, 6), (4, 3, 4)]:
         X, W, b = rng.normal(size=(N, D)), rng.normal(size=(D, M)), rng.normal(size=M)
-        _, cache = reference.affine_rows_forward(X, W, b)
         dout = rng.normal(size=(N, M))
-        dX, dW, db = _parts(student.affine_rows_backward(dout, cache), 3,
-                            "affine_rows_backward")
-        ref_dX, ref_dW, ref_db = reference.affine_rows_backward(dout, cache)
         case = " (batch of %d, %d inputs, %d outputs)" % (N, D, M)
-        check_close("dX" + case, dX, ref_dX)
-        check_close("dW" + case, dW, ref_dW)
-        check_close("db (column sums of dout, shape (M,))" + case, db, ref_db,
-                    mistakes=[("averaged over the batch instead of summing", ref_db / N)])
+        out, cache = _affine_rows_forward(student, X, W, b)
+        ref_out, ref_cache = reference.affine_rows_forward(X, W, b)
+        ref_dX, ref_dW, ref_db = reference.affine_rows_backward(dout, ref_cache)
+        with _forward_ok("affine_rows_forward", case, out, ref_out, output="out"):
+            dX, dW, db = unpack("affine_rows_backward",
+                                student.affine_rows_backward(dout, cache), 3, ("dX", "dW", "db"))
+            check_close("dX" + case, dX, ref_dX)
+            check_close("dW" + case, dW, ref_dW)
+            check_close("db (column sums of dout, shape (M,))" + case, db, ref_db,
+                        mistakes=[("averaged over the batch instead of summing", ref_db / N)]
+                        + wrong_axis_sums(dout, axis=0))

@@ -1,14 +1,16 @@
 """Numerical checks shared by the notebooks' public checks and the hidden tests.
 
 This module needs nothing but numpy. A copy of it is embedded, unchanged, in every exercise
-notebook (``make exercises`` refreshes the copy and a test compares them), so a student who
+notebook (`make exercises` refreshes the copy and a test compares them), so a student who
 downloads one notebook runs the same checks that grade it.
 
-The main entry point is :func:`check_close`, which compares a student's array with the
-expected one and, when they differ, says *what* is wrong: the shape, a NaN, the size of the
-error and a likely cause (a transposed result, a sign error, a forgotten ``1/N``, ...).
-Failures raise :class:`CheckFailure`; doubts that do not cost points are issued as
-:class:`CheckWarning`.
+The main entry point is `check_close`, which compares a student's array with the expected
+one and, when they differ, says *what* is wrong: the shape, a NaN, float32 instead of
+float64, the size of the error and a likely cause (a transposed result, a sign error, a
+forgotten 1/N, a sum over the wrong axis, ...). `unpack`, `field` and `check_in_order`
+take apart what a function returned (a tuple, a dict) and say what came back when it is not
+what the docstring promises. Failures raise `CheckFailure`; doubts that do not cost points
+are issued as `CheckWarning`.
 """
 import warnings
 
@@ -16,6 +18,7 @@ import numpy as np
 
 RTOL = 1e-6
 ATOL = 1e-9
+LOW_PRECISION = (np.float16, np.float32)   # a result in these fails: grading is in float64
 
 
 class CheckFailure(AssertionError):
@@ -27,7 +30,7 @@ class CheckWarning(UserWarning):
 
 
 def rel_error(a, b):
-    r"""Largest elementwise relative error :math:`|a-b| / \max(10^{-8}, |a|+|b|)`.
+    r"""Largest elementwise relative error $|a-b| / \max(10^{-8}, |a|+|b|)$.
 
     a, b: arrays of the same shape (or scalars). Returns a float in [0, 1].
     """
@@ -39,13 +42,13 @@ def rel_error(a, b):
 
 
 def numerical_gradient(f, x, dout=None, h=1e-5):
-    r"""Central-difference gradient of ``sum(f(x) * dout)`` with respect to ``x``.
+    r"""Central-difference gradient of `sum(f(x) * dout)` with respect to `x`.
 
     f: function of one array x of shape S returning an array of any shape T (or a scalar).
     x: float64 array of shape S; it is changed in place during the computation and restored.
-    dout: upstream gradient of shape T (default: ones, i.e. the gradient of ``sum(f(x))``).
+    dout: upstream gradient of shape T (default: ones, i.e. the gradient of `sum(f(x))`).
     Returns an array of shape S with
-    :math:`\partial_i \approx (g(x + h e_i) - g(x - h e_i)) / 2h`, :math:`g = \sum f \cdot dout`.
+    $\partial_i \approx (g(x + h e_i) - g(x - h e_i)) / 2h$, $g = \sum f \cdot dout$.
     """
     x = np.asarray(x)
     if x.dtype != np.float64:
@@ -67,9 +70,48 @@ def numerical_gradient(f, x, dout=None, h=1e-5):
 
 def _describe(value):
     """A short description of a returned value's type and shape (never its numbers)."""
+    if value is None:
+        return "None"
     if isinstance(value, np.ndarray):
         return "an array of shape %s and dtype %s" % (value.shape, value.dtype)
+    if isinstance(value, (tuple, list)):
+        return "a %s of %d value%s" % (type(value).__name__, len(value),
+                                       "" if len(value) == 1 else "s")
+    if isinstance(value, dict):
+        keys = ", ".join(repr(k) for k in value)
+        return "a dict with the keys %s" % keys if keys else "an empty dict"
     return "a value of type %s" % type(value).__name__
+
+
+def unpack(what, result, n, names=()):
+    """The `n` values of a tuple that a function returned, or a CheckFailure saying what came back.
+
+    what: the function as the student knows it (e.g. `"mlp2_forward"`).
+    result: what it returned; n: how many values it must return.
+    names: the values' names, for the message (e.g. `("yhat", "cache")`).
+    Returns a tuple of n values (a list of n values is accepted too).
+    """
+    if isinstance(result, (tuple, list)) and len(result) == n:
+        return tuple(result)
+    msg = "%s should return a tuple of %d values%s; it returned %s." % (
+        what, n, " (%s)" % ", ".join(names) if names else "", _describe(result))
+    if result is None:
+        msg += " Did you forget a `return`?"
+    raise CheckFailure(msg)
+
+
+def field(what, result, key):
+    """`result[key]` for a dict `result`, or a CheckFailure naming the missing key and the keys.
+
+    what: the dict as the student knows it (e.g. `"the cache from mlp2_forward"`).
+    result: the value that should be a dict; key: the key the docstring promises.
+    """
+    if not isinstance(result, dict):
+        raise CheckFailure("%s should be a dict; it is %s." % (what, _describe(result)))
+    if key not in result:
+        found = ", ".join(repr(k) for k in result) or "none"
+        raise CheckFailure("%s has no key %r (keys found: %s)." % (what, key, found))
+    return result[key]
 
 
 def _as_float_array(name, value):
@@ -86,11 +128,15 @@ def _as_float_array(name, value):
         raise CheckFailure("%s: got %s, expected numbers." % (name, _describe(value)))
     if np.iscomplexobj(arr):
         raise CheckFailure("%s: got complex numbers, expected real ones." % name)
+    if arr.dtype in LOW_PRECISION:
+        raise CheckFailure("%s: returned %s; compute in float64 (grading is in float64, and "
+                           "%s keeps too few digits for gradient checks)." %
+                           (name, arr.dtype, arr.dtype))
     return arr.astype(np.float64)
 
 
 def _likely_cause(got, expected, mistakes, rtol, atol):
-    """Name the first mistake whose wrong answer matches ``got``, else None.
+    """Name the first mistake whose wrong answer matches `got`, else None.
 
     mistakes: list of (description, wrong_value) pairs, tried in order; the generic
     mistakes (sign, transpose, a constant factor) are tried after them.
@@ -99,7 +145,9 @@ def _likely_cause(got, expected, mistakes, rtol, atol):
         wrong = np.asarray(wrong, dtype=np.float64)
         if wrong.shape == got.shape and np.allclose(got, wrong, rtol=rtol * 10, atol=atol * 10):
             return description
-    if got.shape == expected.shape and np.any(expected != 0):
+    if got.shape != expected.shape:
+        return None
+    if np.any(expected != 0):
         if np.allclose(got, -expected, rtol=rtol, atol=atol):
             return "the sign is flipped (check a minus sign in the chain rule)"
         if np.allclose(got, 0):
@@ -125,7 +173,7 @@ def _constant_ratio(got, expected):
 
 
 def _shape_message(name, got, expected):
-    """Explain a shape mismatch, spotting a transposed or flattened result."""
+    """Explain a shape mismatch: a transposed or flattened result, or a sum over the wrong axis."""
     msg = "%s: got shape %s, expected shape %s." % (name, got.shape, expected.shape)
     if got.T.shape == expected.shape and got.ndim == 2:
         msg += " It looks transposed."
@@ -133,39 +181,78 @@ def _shape_message(name, got, expected):
         msg += " Same number of elements: check a reshape, keepdims or a missing axis."
     elif got.size == 1 and expected.size > 1:
         msg += " A single number came back: was everything summed (a missing axis=)?"
+    elif got.ndim == expected.ndim + 1 and any(
+            got.shape[:k] + got.shape[k + 1:] == expected.shape for k in range(got.ndim)):
+        axes = [k for k in range(got.ndim) if got.shape[:k] + got.shape[k + 1:] == expected.shape]
+        msg += " One axis too many: a sum over axis %s is missing?" % axes[0]
+    elif got.ndim == expected.ndim == 1:
+        msg += " If it is a sum over one axis of a matrix, check which axis."
+    elif got.ndim == expected.ndim and _kept_other_axis(got.shape, expected.shape):
+        msg += (" It looks like a sum over the wrong axis (keepdims leaves a 1 where the "
+                "summed axis was).")
     return msg
 
 
-def check_close(name, got, expected, *, rtol=RTOL, atol=ATOL, mistakes=(), reveal=False):
-    r"""Fail unless ``got`` matches ``expected`` elementwise; explain the difference.
+def _kept_other_axis(got_shape, expected_shape):
+    """True when both shapes have length-1 axes (keepdims sums), but not the same ones."""
+    ones_got = [k for k, n in enumerate(got_shape) if n == 1]
+    ones_exp = [k for k, n in enumerate(expected_shape) if n == 1]
+    return bool(ones_got and ones_exp and ones_got != ones_exp)
 
-    name: what is checked, as the student knows it (e.g. ``"dx from mul_backward"``).
+
+def wrong_axis_sums(a, axis, keepdims=False):
+    """Classic wrong values of `np.sum(a, axis=axis, keepdims=keepdims)`, as `mistakes` pairs.
+
+    a: the array that is summed (e.g. an upstream gradient of shape (N, M)).
+    axis: the axis the right answer sums over.
+    Returns a list of (description, wrong value) pairs, one per other axis of `a`: the sum
+    over that axis, with and without keepdims. `check_close` names the one that matches,
+    whatever its shape.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    axis = axis % a.ndim
+    wrong = []
+    for other in range(a.ndim):
+        if other != axis:
+            text = ("summed over the wrong axis (axis=%d); the sum runs over axis %d" %
+                    (other, axis))
+            wrong += [(text, np.sum(a, axis=other, keepdims=keep)) for keep in (keepdims,
+                                                                             not keepdims)]
+    return wrong
+
+
+def check_close(name, got, expected, *, rtol=RTOL, atol=ATOL, mistakes=(), reveal=False,
+                hint=""):
+    r"""Fail unless `got` matches `expected` elementwise; explain the difference.
+
+    name: what is checked, as the student knows it (e.g. `"dx from mul_backward"`).
     got: the student's value (array-like of shape S, or a scalar).
     expected: the right value, array-like of shape S.
-    rtol, atol: the test is :math:`|got-expected| \le atol + rtol\,|expected|` everywhere.
+    rtol, atol: the test is $|got - expected| \le atol + rtol\,|expected|$ everywhere.
     mistakes: (description, wrong value) pairs for classic mistakes of this computation,
-        such as ``("forgot the 1/N", N * expected)``; the first that matches is named.
+        such as `("forgot the 1/N", N * expected)`; the first that matches is named. A wrong
+        value may have another shape than `expected` (a sum over the wrong axis).
     reveal: print the expected values in the message (public checks only, never in grading).
-    Returns None; raises CheckFailure. Warns (CheckWarning) about float32 results.
+    hint: added to the message when `got` holds a NaN or an inf (how to avoid them here).
+    Returns None; raises CheckFailure. A float32 (or float16) result fails: grading is in
+    float64.
     """
     expected = np.asarray(expected, dtype=np.float64)
-    got_raw = got
     got = _as_float_array(name, got)
     if got.shape != expected.shape:
-        if got.size == expected.size and got.size > 1 and got.ndim <= 2 and expected.ndim <= 2:
-            # A transposed or reshaped result: still say whether the numbers are right.
-            if got.ndim == 2 and expected.ndim == 2 and got.T.shape == expected.shape:
-                if np.allclose(got.T, expected, rtol=rtol, atol=atol):
-                    raise CheckFailure(_shape_message(name, got, expected) +
-                                       " The values are right once transposed.")
-        raise CheckFailure(_shape_message(name, got, expected))
+        msg = _shape_message(name, got, expected)
+        if got.ndim == 2 and expected.ndim == 2 and got.T.shape == expected.shape \
+                and got.size > 1 and np.allclose(got.T, expected, rtol=rtol, atol=atol):
+            msg += " The values are right once transposed."
+        cause = _likely_cause(got, expected, list(mistakes), rtol, atol)
+        if cause:
+            msg += " Likely cause: %s." % cause
+        raise CheckFailure(msg)
     if not np.all(np.isfinite(got)):
         bad = "NaN" if np.any(np.isnan(got)) else "inf"
         raise CheckFailure("%s: contains %s where the right answer is finite "
-                           "(an overflow in exp, a log of 0, or a division by 0?)" % (name, bad))
-    if isinstance(got_raw, np.ndarray) and got_raw.dtype == np.float32:
-        warnings.warn(CheckWarning("%s: float32 result; compute in float64 for "
-                                   "gradient checks" % name), stacklevel=2)
+                           "(an overflow in exp, a log of 0, or a division by 0?)%s" %
+                           (name, bad, " Hint: %s." % hint.rstrip(".") if hint else ""))
     if np.allclose(got, expected, rtol=rtol, atol=atol):
         return None
     err = rel_error(got, expected)
@@ -182,21 +269,111 @@ def check_close(name, got, expected, *, rtol=RTOL, atol=ATOL, mistakes=(), revea
 
 
 def check_gradient(name, f, x, analytic, dout=None, rtol=1e-5, h=1e-5):
-    """Compare an analytic gradient with central differences of ``f`` at ``x``.
+    """Compare an analytic gradient with central differences of `f` at `x`.
 
     f: function of x (shape S) returning an array of shape T; x: float64 array of shape S;
     analytic: the gradient to check, shape S; dout: upstream gradient of shape T.
-    Raises CheckFailure naming ``name`` when they differ by more than ``rtol``.
+    Raises CheckFailure naming `name` when they differ by more than `rtol`, or when `f` or
+    `analytic` is float32 (central differences need float64's digits).
     """
-    numeric = numerical_gradient(f, np.array(x, dtype=np.float64), dout=dout, h=h)
+    x = np.array(x, dtype=np.float64)
+    try:
+        dtype = np.asarray(f(x.copy())).dtype
+    except (TypeError, ValueError):
+        dtype = None
+    if dtype in LOW_PRECISION:
+        raise CheckFailure("%s: the function it is checked against returned %s; compute in "
+                           "float64 (central differences of %s values are mostly rounding "
+                           "error)." % (name, dtype, dtype))
+    numeric = numerical_gradient(f, x, dout=dout, h=h)
     check_close(name, analytic, numeric, rtol=rtol, atol=1e-7)
 
 
+def check_no_overflow(name, f, hint=""):
+    """Run `f()` with numpy's overflow, division-by-zero and invalid-value warnings turned into
+    a CheckFailure that names `name` (and adds `hint`); return what `f` returned.
+
+    For public checks at extreme inputs (logits of 1000, say), where a chapter teaches a
+    formula that never overflows: the grader's tests of those inputs fail such warnings too.
+    """
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        try:
+            return f()
+        except FloatingPointError as error:
+            raise CheckFailure("%s: numpy reported '%s'.%s" % (
+                name, error, " " + hint if hint else "")) from None
+
+
+def check_in_order(what, got, expected, keys=None, *, mistakes=None, reveal=False):
+    """Compare a dict's entries one by one, in the order they are computed; name the first wrong.
+
+    what: the call, as the student knows it (e.g. `"forward on the chapter's network"`).
+    got: the dict the function returned; expected: a dict of the right values.
+    keys: the keys to compare, in order (default: every key of `expected`, in its order).
+    mistakes: dict key -> list of (description, wrong value) pairs, as for `check_close`.
+    reveal: show the numbers in the message (public checks only).
+    Raises CheckFailure at the first missing or wrong entry: the one to fix first, since the
+    later ones are computed from it.
+    """
+    keys = list(expected) if keys is None else list(keys)
+    order = ", ".join(keys)
+    if not isinstance(got, dict):
+        raise CheckFailure("%s should give a dict with the keys %s; it gave %s." %
+                           (what, order, _describe(got)))
+    missing = [key for key in keys if key not in got]
+    if missing:
+        raise CheckFailure("%s: the returned dict has no key %s (keys found: %s)." %
+                           (what, ", ".join(repr(key) for key in missing),
+                            ", ".join(repr(key) for key in got) or "none"))
+    for key in keys:
+        try:
+            check_close("%r from %s" % (key, what), got[key], expected[key],
+                        mistakes=(mistakes or {}).get(key, ()), reveal=reveal)
+        except CheckFailure as failure:
+            raise CheckFailure("%s\n%r is the first wrong value in the order %s: fix it "
+                               "first, the later values are computed from it." %
+                               (failure, key, order)) from None
+
+
+def fix_first(what, check):
+    """A context for checks of values computed from an earlier result (a backward pass given
+    the cache of the student's own forward pass): when a check inside fails and `check()`,
+    a check of that earlier result, fails too, the message says to fix `what` first.
+
+    what: the earlier step, as the student knows it (e.g. `"mlp2_forward"`).
+    check: zero-argument function that raises CheckFailure when the earlier result is wrong.
+    A right value computed from a wrong earlier result passes: nothing is failed twice.
+    The context can be entered any number of times.
+    """
+    return _FixFirst(what, check)
+
+
+class _FixFirst:
+    """The context manager behind `fix_first`."""
+
+    def __init__(self, what, check):
+        self.what, self.check = what, check
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, failure, traceback):
+        if kind is not None and issubclass(kind, CheckFailure):
+            try:
+                self.check()
+            except CheckFailure as earlier:
+                raise CheckFailure("%s\n%s is wrong here too, and this value is computed from "
+                                   "what it returned: fix it first. %s" %
+                                   (failure, self.what, earlier)) from None
+        return False
+
+
 def check_all(checks):
-    """Run named checks and print one line each; return True when all passed.
+    """Run named checks and print one line each, then a line counting those that passed.
 
     checks: list of (label, zero-argument function) pairs; a function passes unless it
     raises. Used by the public-check cells so that one failure does not hide the others.
+    Returns None, so that a check cell shows only these lines.
     """
     passed = 0
     for label, run in checks:
@@ -218,7 +395,6 @@ def check_all(checks):
         for w in caught:
             print("       warning: %s" % w.message)
     print("%d of %d checks passed." % (passed, len(checks)))
-    return passed == len(checks)
 
 
 # -----------------------------------------------------------------------------------------
