@@ -57,7 +57,8 @@ def test_installed_package_is_invisible_in_the_sandbox(venv, tmp_path):
         "pkg = os.path.dirname(autograder.__file__)\n"
         "assert os.path.isdir(os.path.join(pkg, 'solutions')), 'installed copy has solutions'\n"
         "s = Session(['import os', 'def f(p):\\n    return sorted(os.listdir(p))'], Limits())\n"
-        "print(s.call('f', (pkg,)))\n"
+        "r = s.call('f', (pkg,))\n"
+        "print((r.kind.value, r.value))\n"
         "s.close()\n")
     done = subprocess.run([str(venv / "bin" / "python"), "-c", probe], cwd=tmp_path,
                           capture_output=True, text=True)
