@@ -6,61 +6,25 @@ penalty is reg * sum(W * W) (gradient 2 reg W), the net's 0.5 reg (|W1|^2 + |W2|
 (gradient reg W); the hinge's margin is 1 and a margin of exactly 0 is not violated;
 ReLU'(0) = 0. Layers are chained: the student's forward feeds the student's own backward
 (their cache is their business) and both results are compared with the reference.
+
+The helpers that take results apart (unpack, check_in_order, ...) are the shared toolkit's,
+as in the notebook's public checks; the hint for a softmax loss that is not finite is the
+notebook's own (``reference.GLOBAL_MAX``), so the two say the same.
 """
 import numpy as np
 
 from autograder.grading.testkit import points
-from autograder.toolkit.checks import CheckFailure, check_close
+from autograder.toolkit.checks import (
+    check_close,
+    check_in_order,
+    fix_first,
+    unpack,
+    wrong_axis_sums,
+)
 
 SHAPES = ((1, 3, 2), (4, 5, 3), (7, 2, 4), (10, 6, 10))      # (N, D, C)
 HINGE_FOR_CORRECT = ("the hinge is counted for the correct class too: every example's loss is "
                      "one margin (1) too high")
-GLOBAL_MAX = ("the maximum subtracted is the global one, not each row's "
-              "(np.max(..., axis=1, keepdims=True)): a row far below another row's maximum "
-              "underflows to exp(...) = 0, and log(0) = -inf")
-
-
-# ---------------------------------------------------------------- local helpers
-# (to be replaced by the shared unpack / check_in_order of autograder.toolkit.checks)
-
-def unpack(what, value, names):
-    """The tuple a function returned, checked for its length; fails saying what came back."""
-    if not isinstance(value, (tuple, list)) or len(value) != len(names):
-        got = ("a tuple of %d values" % len(value) if isinstance(value, (tuple, list))
-               else "a value of type %s" % type(value).__name__)
-        raise CheckFailure("%s should return a tuple (%s); it returned %s."
-                           % (what, ", ".join(names), got))
-    return tuple(value)
-
-
-def check_in_order(what, got, expected, keys, mistakes=None):
-    """Compare dict entries key by key in the order ``keys``; fail at the first wrong one."""
-    if not isinstance(got, dict):
-        raise CheckFailure("%s: should be a dict with the keys %s; it is a value of type %s."
-                           % (what, ", ".join(keys), type(got).__name__))
-    missing = [key for key in keys if key not in got]
-    if missing:
-        raise CheckFailure("%s: the dict has no key %s."
-                           % (what, ", ".join(repr(key) for key in missing)))
-    for key in keys:
-        try:
-            check_close("%r from %s" % (key, what), got[key], expected[key],
-                        mistakes=(mistakes or {}).get(key, ()))
-        except CheckFailure as failure:
-            raise CheckFailure("%s It is the first wrong value in the order %s: fix it first, "
-                               "the later values may depend on it."
-                               % (failure, ", ".join(keys))) from None
-
-
-def check_finite(what, value):
-    """Fail when a loss is inf or NaN, naming the global maximum as the likely cause."""
-    try:
-        number = float(np.asarray(value, dtype=np.float64).reshape(-1)[0])
-    except (TypeError, ValueError, IndexError):
-        return                       # not a number: check_close explains what it is
-    if not np.isfinite(number):
-        raise CheckFailure("%s: not finite. Likely cause: %s (or no maximum subtracted)."
-                           % (what, GLOBAL_MAX))
 
 
 # ---------------------------------------------------------------- inputs
@@ -120,12 +84,12 @@ def linear_mistakes(reference, fn, W, X, y, reg):
 
 def compare_linear(student, reference, fn, W, X, y, reg, what):
     """Compare (loss, dW) of the student's ``fn`` with the reference's, naming mistakes."""
-    loss, dW = unpack(fn, getattr(student, fn)(W, X, y, reg), ["loss", "dW"])
+    loss, dW = unpack(fn, getattr(student, fn)(W, X, y, reg), 2, ("loss", "dW"))
     ref_loss, ref_dW = getattr(reference, fn)(W, X, y, reg)
     losses, grads = linear_mistakes(reference, fn, W, X, y, reg)
-    check_finite("the loss of %s %s" % (fn, what), loss)
-    check_close("the loss of %s %s" % (fn, what), loss, ref_loss, mistakes=losses)
-    check_close("dW of %s %s" % (fn, what), dW, ref_dW, mistakes=grads)
+    hint = reference.GLOBAL_MAX if fn.startswith("softmax") else ""
+    check_close("the loss of %s %s" % (fn, what), loss, ref_loss, mistakes=losses, hint=hint)
+    check_close("dW of %s %s" % (fn, what), dW, ref_dW, mistakes=grads, hint=hint)
 
 
 def random_linear(student, reference, fn, rng):
@@ -227,10 +191,10 @@ def staged_mistakes(reg, svm):
 
 def compare_staged(student, reference, fn, W, X, y, reg, what):
     keys = SVM_KEYS if fn.startswith("svm") else SOFTMAX_KEYS
-    loss, dW, grads = unpack(fn, getattr(student, fn)(W, X, y, reg), ["loss", "dW", "grads"])
+    loss, dW, grads = unpack(fn, getattr(student, fn)(W, X, y, reg), 3, ("loss", "dW", "grads"))
     ref_loss, ref_dW, ref_grads = getattr(reference, fn)(W, X, y, reg)
     mistakes = staged_mistakes(reg, fn.startswith("svm"))
-    check_in_order("the grads of %s %s" % (fn, what), grads, ref_grads, keys, mistakes)
+    check_in_order("the grads of %s %s" % (fn, what), grads, ref_grads, keys, mistakes=mistakes)
     check_close("the loss of %s %s" % (fn, what), loss, ref_loss,
                 mistakes=[("op 11 adds the margin (L = i + R + delta); the correct classes "
                            "already add delta to i, so L = i + R - delta",
@@ -273,6 +237,12 @@ def test_softmax_loss_staged_large_scores(student, reference, rng):
 
 # ---------------------------------------------------------------- layers, chained
 
+def forward_ok(name, what, got, expected):
+    """A context for the checks of a backward pass given the cache of the student's forward
+    pass ``name``: a failure inside says to fix the forward first when its ``out`` is wrong."""
+    return fix_first(name, lambda: check_close("out of %s %s" % (name, what), got, expected))
+
+
 AFFINE_SHAPES = (((1, 4), 3), ((5, 6), 2), ((3, 2, 5), 4), ((4, 2, 3, 2), 5), ((2, 3, 1, 4), 1))
 
 
@@ -282,7 +252,7 @@ def test_affine_forward(student, reference, rng):
     for shape, M in AFFINE_SHAPES:
         D = int(np.prod(shape[1:]))
         x, w, b = rng.normal(size=shape), rng.normal(size=(D, M)), rng.normal(size=M)
-        out, _ = unpack("affine_forward", student.affine_forward(x, w, b), ["out", "cache"])
+        out, _ = unpack("affine_forward", student.affine_forward(x, w, b), 2, ("out", "cache"))
         expected, _ = reference.affine_forward(x, w, b)
         check_close("out of affine_forward for x of shape %s" % (shape,), out, expected,
                     mistakes=[("the bias b is missing", expected - b)])
@@ -295,15 +265,19 @@ def test_affine_backward(student, reference, rng):
         D = int(np.prod(shape[1:]))
         x, w, b = rng.normal(size=shape), rng.normal(size=(D, M)), rng.normal(size=M)
         dout = rng.normal(size=(shape[0], M))
-        _, cache = unpack("affine_forward", student.affine_forward(x, w, b), ["out", "cache"])
-        dx, dw, db = unpack("affine_backward", student.affine_backward(dout, cache),
-                            ["dx", "dw", "db"])
-        rdx, rdw, rdb = reference.affine_backward(dout, reference.affine_forward(x, w, b)[1])
+        out, cache = unpack("affine_forward", student.affine_forward(x, w, b), 2,
+                            ("out", "cache"))
+        ref_out, ref_cache = reference.affine_forward(x, w, b)
+        rdx, rdw, rdb = reference.affine_backward(dout, ref_cache)
         what = "for x of shape %s" % (shape,)
-        check_close("dx of affine_backward " + what, dx, rdx)
-        check_close("dw of affine_backward " + what, dw, rdw)
-        check_close("db of affine_backward " + what, db, rdb,
-                    mistakes=[("db averaged over the rows instead of summed", rdb / shape[0])])
+        with forward_ok("affine_forward", what, out, ref_out):
+            dx, dw, db = unpack("affine_backward", student.affine_backward(dout, cache), 3,
+                                ("dx", "dw", "db"))
+            check_close("dx of affine_backward " + what, dx, rdx)
+            check_close("dw of affine_backward " + what, dw, rdw)
+            check_close("db of affine_backward " + what, db, rdb,
+                        mistakes=[("db averaged over the rows instead of summed",
+                                   rdb / shape[0])] + wrong_axis_sums(dout, axis=0))
 
 
 @points(1)
@@ -312,7 +286,7 @@ def test_relu_forward_backward(student, reference, rng):
     for shape in ((1, 3), (4, 5), (2, 3, 2, 2)):
         x, dout = rng.normal(size=shape), rng.normal(size=shape)
         x.flat[::3] = 0.0
-        out, cache = unpack("relu_forward", student.relu_forward(x), ["out", "cache"])
+        out, cache = unpack("relu_forward", student.relu_forward(x), 2, ("out", "cache"))
         check_close("out of relu_forward for shape %s" % (shape,), out,
                     reference.relu_forward(x)[0])
         dx = student.relu_backward(dout, cache)
@@ -325,7 +299,7 @@ def test_relu_forward_backward(student, reference, rng):
 # ---------------------------------------------------------------- losses on scores
 
 def compare_score_loss(student, reference, fn, x, y, what):
-    loss, dx = unpack(fn, getattr(student, fn)(x, y), ["loss", "dx"])
+    loss, dx = unpack(fn, getattr(student, fn)(x, y), 2, ("loss", "dx"))
     ref_loss, ref_dx = getattr(reference, fn)(x, y)
     N = x.shape[0]
     losses = [("the loss is not divided by N (a missing 1/N)", N * ref_loss)]
@@ -333,9 +307,9 @@ def compare_score_loss(student, reference, fn, x, y, what):
         losses.insert(0, (HINGE_FOR_CORRECT, ref_loss + 1))
     else:
         losses.append((WRONG_AXIS, softmax_loss_wrong_axis(x, y)))
-    check_finite("the loss of %s %s" % (fn, what), loss)
-    check_close("the loss of %s %s" % (fn, what), loss, ref_loss, mistakes=losses)
-    check_close("dx of %s %s" % (fn, what), dx, ref_dx,
+    hint = reference.GLOBAL_MAX if fn == "softmax_loss" else ""
+    check_close("the loss of %s %s" % (fn, what), loss, ref_loss, mistakes=losses, hint=hint)
+    check_close("dx of %s %s" % (fn, what), dx, ref_dx, hint=hint,
                 mistakes=[("dx is not divided by N (a missing 1/N)", N * ref_dx)])
 
 
@@ -397,7 +371,7 @@ def test_two_layer_net_loss_and_grads(student, reference, rng):
         params = net_params(rng, int(np.prod(shape[1:])), H, C)
         X, y = rng.normal(size=shape), rng.integers(0, C, size=shape[0])
         loss, grads = unpack("two_layer_net_loss", student.two_layer_net_loss(params, X, y, reg),
-                             ["loss", "grads"])
+                             2, ("loss", "grads"))
         ref_loss, ref_grads = reference.two_layer_net_loss(params, X, y, reg)
         penalty = 0.5 * reg * (np.sum(params["W1"] ** 2) + np.sum(params["W2"] ** 2))
         what = "for X of shape %s, reg=%g" % (shape, reg)
@@ -412,5 +386,7 @@ def test_two_layer_net_loss_and_grads(student, reference, rng):
                               ref_grads[key] + reg * params[key]),
                              ("the regularisation gradient reg * %s is missing" % key,
                               ref_grads[key] - reg * params[key])]
+        _, dscores = reference.softmax_loss(reference.two_layer_net_loss(params, X), y)
+        mistakes["b2"] = wrong_axis_sums(dscores, axis=0)
         check_in_order("the grads of two_layer_net_loss " + what, grads, ref_grads,
-                       ("W2", "b2", "W1", "b1"), mistakes)
+                       ("W2", "b2", "W1", "b1"), mistakes=mistakes)
