@@ -192,3 +192,26 @@ def test_all_ones_upstream_hides_bugs(ref):
     assert not np.allclose(forgets_variance(dout), num_rand, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(ref.batchnorm_backward(dout, cache)[0], num_rand, rtol=1e-5,
                                atol=1e-7)
+
+
+@pytest.mark.parametrize("reg", (0.0, 0.3))
+def test_bn_net_loss_matches_central_differences(ref, reg):
+    """The net with batch norm (chapter 5's layers from chapter 5's reference)."""
+    rng = _rng("net", reg)
+    D, H, C, N = 6, 5, 4, 8
+    params = {"W1": rng.normal(size=(D, H)), "b1": rng.normal(size=H),
+              "gamma1": rng.normal(1.0, 0.3, size=H), "beta1": rng.normal(size=H),
+              "W2": rng.normal(size=(H, C)), "b2": rng.normal(size=C)}
+    X, y = rng.normal(size=(N, 2, 3)), rng.integers(0, C, size=N)
+    bn_param = {"mode": "train"}
+    loss, grads = ref.bn_net_loss(params, bn_param, X, y, reg)
+    assert bn_param["mode"] == "train" and bn_param["running_mean"].shape == (H,)
+    for name in params:
+        def f(value, name=name):
+            return ref.bn_net_loss(dict(params, **{name: value}), {"mode": "train"}, X, y, reg)[0]
+        np.testing.assert_allclose(grads[name], numerical_gradient(f, params[name].copy()),
+                                   rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(grads["b1"], 0.0, atol=1e-12)   # batch norm cancels b1
+    scores = ref.bn_net_loss(params, bn_param, X)
+    assert bn_param["mode"] == "test" and scores.shape == (N, C)
+    np.testing.assert_allclose(ref.bn_net_loss(params, bn_param, X[3:4]), scores[3:4])
