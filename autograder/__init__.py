@@ -8,13 +8,15 @@ nbgrader submissions in a sandbox. The tree says which rules a file lives by::
       toolkit/          pasted into every exercise notebook: numpy only, nothing secret
         checks.py         check_close, check_gradient, check_all, diagnosis of mistakes
       sandbox/          where students' code runs
-        inside/           the only grader files the sandbox sees: stdlib and numpy only
+        inside/           the grader files the sandbox sees (with toolkit/checks.py):
+                          stdlib and numpy only
           worker.py         serves load/call requests inside the sandbox
           wire.py           values across the boundary (JSON and raw arrays, no pickle)
           cells.py          which code of a notebook runs (definitions only)
         process.py        one worker under bubblewrap, prlimit and seccomp; Limits
         session.py        a notebook kept loaded in a worker, restarted when needed
         seccomp.py        the process filter (no fork, no new processes)
+        local.py          the same calls in-process, for pytest runs of trusted notebooks
       grading/          the trusted grader: decides scores, never runs student code
         reference.py      reference solutions, loaded from solutions/
         testkit.py        points and seeded inputs for hidden tests

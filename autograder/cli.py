@@ -4,6 +4,8 @@ PATH is nbgrader's ``submitted/`` folder (``<student>/<assignment>/<notebook>.ip
 one notebook. The exit status is non-zero only when the grader itself fails (bad
 arguments, no sandbox, a broken reference), never because of a submission.
 """
+from __future__ import annotations
+
 import argparse
 import concurrent.futures
 import sys
@@ -15,7 +17,8 @@ from autograder.grading import results, runner
 from autograder.grading.reference import assignments
 
 
-def find_submissions(path, assignment=None):
+def find_submissions(path: str | Path,
+                     assignment: str | None = None) -> list[tuple[str, str, Path | None]]:
     """List (student, assignment, notebook path or None) for PATH.
 
     A folder is read as ``<student>/<assignment>/``; in it the notebook named after the
@@ -41,7 +44,8 @@ def find_submissions(path, assignment=None):
     return found
 
 
-def grade_one(student, assignment, notebook, out, limits, sandboxed):
+def grade_one(student: str, assignment: str, notebook: Path | None, out: str | Path,
+              limits: sandbox.Limits, sandboxed: bool) -> tuple[float, float, str]:
     """Grade one submission and write its results.json; returns (score, max, status)."""
     if assignment not in assignments():
         record, status = {"score": 0, "output": "Unknown assignment %r." % assignment,
@@ -59,14 +63,14 @@ def grade_one(student, assignment, notebook, out, limits, sandboxed):
     return record["score"], sum(t["max_score"] for t in record["tests"]), status
 
 
-def is_done(out, student, assignment, notebook):
+def is_done(out: str | Path, student: str, assignment: str, notebook: Path | None) -> bool:
     """True when a results.json newer than the notebook exists (for --resume)."""
     path = results.results_path(out, student, assignment)
     return path.is_file() and (notebook is None or
                                path.stat().st_mtime >= notebook.stat().st_mtime)
 
 
-def grade(args):
+def grade(args: argparse.Namespace) -> int:
     """The ``grade`` command."""
     sandboxed = not args.no_sandbox
     if sandboxed:
@@ -96,7 +100,7 @@ def grade(args):
     return 0
 
 
-def parser():
+def parser() -> argparse.ArgumentParser:
     """The argument parser."""
     p = argparse.ArgumentParser(prog="backprop-grader",
                                 description="Grade Backprop-by-hand notebooks in a sandbox.")
@@ -117,7 +121,7 @@ def parser():
     return p
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "grade":
         if args.jobs < 1:

@@ -1,8 +1,9 @@
 """The tree shows which rules a file lives by; these tests keep the rules.
 
-- ``autograder/sandbox/inside/``: the only grader files the sandbox sees. They run in the
-  sandbox's Python with nothing of the package around them: standard library, numpy and
-  each other only (imported as top-level modules).
+- ``autograder/sandbox/inside/``: the grader files the sandbox sees, with the toolkit's
+  ``checks.py`` bound beside them. They run in the sandbox's Python with nothing of the
+  package around them: standard library, numpy, each other and ``checks`` only (imported
+  as top-level modules).
 - ``autograder/toolkit/checks.py``: pasted into every notebook; numpy and the standard
   library only.
 - Nothing secret in either: no path to solutions/ or hidden tests.
@@ -34,7 +35,7 @@ def imported_modules(path):
 
 @pytest.mark.parametrize("path", INSIDE + TOOLKIT, ids=lambda p: p.name)
 def test_sandbox_and_toolkit_files_import_only_stdlib_and_numpy(path):
-    siblings = {p.stem for p in INSIDE} if path in INSIDE else set()
+    siblings = {p.stem for p in INSIDE} | {"checks"} if path in INSIDE else set()
     allowed = set(sys.stdlib_module_names) | {"numpy"} | siblings
     assert imported_modules(path) <= allowed, imported_modules(path) - allowed
 
@@ -46,6 +47,7 @@ def test_sandbox_and_toolkit_files_name_nothing_secret(path):
         assert secret not in text, "%s mentions %s" % (path.name, secret)
 
 
-def test_every_inside_file_is_bound_into_the_sandbox():
+def test_the_sandbox_binds_the_inside_files_and_the_toolkit_only():
     from autograder.sandbox import process
-    assert {p.name for p in INSIDE} <= set(process.WORKER_FILES)
+    bound = {Path(path).resolve() for path in process.WORKER_FILES.values()}
+    assert bound == {p.resolve() for p in INSIDE + TOOLKIT}

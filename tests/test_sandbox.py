@@ -22,12 +22,21 @@ def session_with(*sources, limits=FAST):
     return Session(["import numpy as np"] + list(sources), limits)
 
 
+def pair(result):
+    """A CallResult as (kind, value) when it returned, else (kind, message)."""
+    return (result.kind, result.value if result.ok else result.message)
+
+
+def call(session, name, *args):
+    return pair(session.call(name, args))
+
+
 def run(body, *args, limits=FAST):
     """Define f with ``body`` in a fresh sandbox and call it; returns (kind, value)."""
     src = "def f(*args):\n" + "".join("    %s\n" % line for line in body.splitlines())
     s = session_with(src, limits=limits)
     try:
-        return s.call("f", args)
+        return call(s, "f", *args)
     finally:
         s.close()
 
@@ -93,18 +102,18 @@ def test_endless_loop_times_out_and_later_calls_still_work():
     s = session_with("def spin():\n    while True:\n        pass\n",
                      "def ok(x):\n    return x + 1\n")
     started = time.monotonic()
-    assert s.call("spin")[0] == "timeout"
+    assert s.call("spin").kind == "timeout"
     assert time.monotonic() - started < FAST.call_timeout + 1.0
-    assert s.call("ok", (1,)) == ("ok", 2)          # a fresh worker took over
+    assert call(s, "ok", 1) == ("ok", 2)          # a fresh worker took over
     s.close()
 
 
 def test_after_too_many_timeouts_hung_functions_fail_fast():
     s = session_with("def spin():\n    while True:\n        pass\n",
                      limits=Limits(call_timeout=1, max_timeouts=2))
-    assert [s.call("spin")[0] for _ in range(2)] == ["timeout", "timeout"]
+    assert [s.call("spin").kind for _ in range(2)] == ["timeout", "timeout"]
     started = time.monotonic()
-    assert s.call("spin")[0] == "timeout"
+    assert s.call("spin").kind == "timeout"
     assert time.monotonic() - started < 0.5
     s.close()
 
@@ -121,10 +130,10 @@ def test_exit_and_killing_parents_cost_only_that_call():
                      "def c():\n    import os, signal\n    os.kill(os.getppid(), 9)\n"
                      "    os.kill(1, 9)\n    os.kill(-1, 9)\n",
                      "def ok():\n    return 7\n")
-    assert s.call("a")[0] == "exit"
-    assert s.call("b")[0] == "crashed"
-    assert s.call("c")[0] in ("raised", "crashed")
-    assert s.call("ok") == ("ok", 7)
+    assert s.call("a").kind == "exit"
+    assert s.call("b").kind == "crashed"
+    assert s.call("c").kind in ("raised", "crashed")
+    assert call(s, "ok") == ("ok", 7)
     s.close()
 
 
@@ -153,27 +162,72 @@ def test_a_hanging_or_exiting_cell_is_skipped_and_the_rest_loads():
                      "x = [0 for _ in iter(int, 1)]\n",            # hangs at load time
                      "import os\n_ = os._exit(0)\n",               # kills the worker
                      "def after():\n    return 2\n")
-    assert s.call("before") == ("ok", 1)
-    assert s.call("after") == ("ok", 2)
+    assert call(s, "before") == ("ok", 1)
+    assert call(s, "after") == ("ok", 2)
     assert set(s.skipped) == {2, 3}
     s.close()
 
 
+def processes():
+    """{pid: (parent pid, start time, state)} of every process on the machine."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            found[int(entry)] = (int(fields[1]), fields[19], fields[0])
+    return found
+
+
+def my_descendants():
+    """{pid: start time} of the processes this pytest process started, and theirs."""
+    table = processes()
+    found, todo = {}, [os.getpid()]
+    while todo:
+        parent = todo.pop()
+        for pid, (ppid, started, _) in table.items():
+            if ppid == parent and pid not in found:
+                found[pid] = started
+                todo.append(pid)
+    return found
+
+
+def cmdline(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+def still_running(pids):
+    """Those of {pid: start time} that still run (same pid, same start, not a zombie)."""
+    table = processes()
+    return {pid for pid, started in pids.items()
+            if pid in table and table[pid][1] == started and table[pid][2] != "Z"}
+
+
 def test_no_processes_left_behind():
-    s = session_with("def spin():\n    while True:\n        pass\n")
-    s.call("spin")
+    """Only this test's own workers are counted: another grading run on the machine at
+    the same time does not make it fail."""
+    before = my_descendants()
+    s = session_with("def spin():\n    while True:\n        pass\n",
+                     "def ok():\n    return 1\n")
+    assert call(s, "ok") == ("ok", 1)
+    first = {p: t for p, t in my_descendants().items() if p not in before}
+    assert any(b"worker.py" in cmdline(p) for p in first)
+    assert s.call("spin").kind == "timeout"        # that worker is killed
+    time.sleep(0.2)
+    assert still_running(first) == set()
+    assert call(s, "ok") == ("ok", 1)              # and a new one started
+    second = {p: t for p, t in my_descendants().items() if p not in before}
+    assert any(b"worker.py" in cmdline(p) for p in second)
     s.close()
     time.sleep(0.2)
-    mine = [p for p in os.listdir("/proc") if p.isdigit()]
-    leftover = []
-    for pid in mine:
-        try:
-            cmd = open("/proc/%s/cmdline" % pid, "rb").read()
-        except OSError:
-            continue
-        if b"/opt/grader/worker.py" in cmd:
-            leftover.append(pid)
-    assert leftover == []
+    assert still_running(second) == set()
 
 
 def test_concurrent_sessions_are_isolated():
@@ -184,7 +238,7 @@ def test_concurrent_sessions_are_isolated():
                          "    return 0\ndef get():\n    return open('/tmp/v').read()\n")
         s.call("put", (k,))
         time.sleep(0.1)
-        results[k] = s.call("get")
+        results[k] = call(s, "get")
         s.close()
     threads = [threading.Thread(target=grade, args=(k,)) for k in range(3)]
     for t in threads:

@@ -90,3 +90,27 @@ def test_check_gradient_catches_a_wrong_gradient():
     check_gradient("dx", lambda v: v ** 2, x, 2 * x)
     with pytest.raises(CheckFailure):
         check_gradient("dx", lambda v: v ** 2, x, x)
+
+
+def test_numpy_scalars_cross_as_scalars_not_as_arrays():
+    """A np.float64 argument stays immutable in the sandbox (``b -= lr * db`` is then no
+    in-place change), as it is in a notebook."""
+    back = wire.decode(wire.encode([np.float64(2.5), np.int32(-3), np.bool_(True),
+                                    np.array(1.5)]))
+    assert type(back[0]) is np.float64 and back[0] == 2.5
+    assert type(back[1]) is np.int32 and type(back[2]) is np.bool_
+    assert type(back[3]) is np.ndarray and back[3].shape == ()
+    with pytest.raises(wire.WireError):
+        wire.decode({"__scalar__": ["float64", [2], base64.b64encode(b"\0" * 16).decode()]})
+
+
+def test_kinds_are_strings_on_the_wire():
+    assert wire.Kind("modified") is wire.Kind.MODIFIED and wire.Kind.OK == "ok"
+    assert wire.Kind.MODIFIED in wire.WORKER_KINDS and wire.Kind.TIMEOUT not in wire.WORKER_KINDS
+    assert wire.loads(wire.dumps({"kind": wire.Kind.STUB.value})) == {"kind": "stub"}
+
+
+def test_clean_text_keeps_words_and_drops_long_numbers():
+    assert wire.clean_text("overflow encountered in exp") == "overflow encountered in exp"
+    assert wire.clean_text("x = 0.123456789,\n y = 12") == "x = 0...., y = 12"
+    assert len(wire.clean_text("a" * 1000)) == wire.MAX_WARNING_CHARS

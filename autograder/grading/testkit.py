@@ -6,12 +6,32 @@ A hidden test is a plain pytest function ``test_<what>(student, reference, rng)`
 assignment and test names, so that a regrade draws the same inputs. Points are declared
 next to the test with ``@points(n)``.
 """
+from __future__ import annotations
+
+import dataclasses
+import types
 import zlib
+from collections.abc import Callable
 
 import numpy as np
 
 
-def points(n, *, stable=False):
+@dataclasses.dataclass(frozen=True)
+class HiddenTest:
+    """One hidden test as the grader runs it.
+
+    name: the function's name (``test_...``, also the seed of its inputs); func: the test
+    function; points: what it is worth; description: the first line of its docstring (the
+    test's name in the feedback); stable: a test of numerical stability (see ``points``).
+    """
+    name: str
+    func: Callable[..., None]
+    points: float
+    description: str
+    stable: bool = False
+
+
+def points(n: float, *, stable: bool = False) -> Callable[[Callable], Callable]:
     """Decorator: the test is worth ``n`` points (all or nothing).
 
     stable=True marks a test of numerical stability (extreme inputs where the chapter
@@ -29,17 +49,17 @@ def points(n, *, stable=False):
     return mark
 
 
-def rng_for(assignment, test_name):
+def rng_for(assignment: str, test_name: str) -> np.random.Generator:
     """A numpy Generator seeded by the names: the same inputs at every (re)grade."""
     seed = zlib.crc32(("%s::%s" % (assignment, test_name)).encode("utf-8"))
     return np.random.default_rng(seed)
 
 
-def collect(module):
-    """The test functions of a hidden-test module, in file order, with their points.
+def collect(module: types.ModuleType) -> list[HiddenTest]:
+    """The test functions of a hidden-test module, in file order, as HiddenTests.
 
-    Returns a list of (name, function, points, description). A test without ``@points``
-    is an error in the test file, not something to grade with a default.
+    A test without ``@points`` is an error in the test file, not something to grade with
+    a default.
     """
     tests = []
     for name, obj in vars(module).items():
@@ -47,5 +67,6 @@ def collect(module):
             if not hasattr(obj, "points"):
                 raise ValueError("%s.%s has no @points(n)" % (module.__name__, name))
             doc = (obj.__doc__ or name).strip().splitlines()[0]
-            tests.append((name, obj, obj.points, doc))
+            tests.append(HiddenTest(name, obj, obj.points, doc,
+                                    bool(getattr(obj, "stable", False))))
     return tests

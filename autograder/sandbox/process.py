@@ -1,13 +1,19 @@
 """Run a student's notebook in a bubblewrap sandbox and call its functions.
 
 The sandboxed worker (``worker.py``) sees a read-only view of the Python environment and
-of three grader files (worker, wire, cells), a private ``/tmp``, and nothing else: no
-network, no repository (so no ``solutions/`` and no hidden tests), no other submission.
+of four grader files (worker, wire, cells, and the toolkit's checks), a private ``/tmp``,
+and nothing else: no network, no repository (so no ``solutions/`` and no hidden tests),
+no other submission.
 It runs under resource limits (address space, CPU seconds, file size, open files), a
 seccomp filter that refuses new processes, and a wall-clock deadline per call enforced
 here. A worker that hangs, dies or prints too much is killed and a fresh one is started;
 cells and functions that caused it are not run again.
+
+``load_notebook`` is the one step that loads a notebook into a fresh worker; it raises
+:class:`LoadFailed` naming the cell that stopped it, so that a caller can skip that cell.
 """
+from __future__ import annotations
+
 import dataclasses
 import os
 import select
@@ -18,7 +24,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from autograder.sandbox import seccomp
 from autograder.sandbox.inside import wire
@@ -26,7 +34,10 @@ from autograder.sandbox.inside import wire
 HERE = Path(__file__).resolve().parent
 INSIDE_DIR = HERE / "inside"      # the files that run inside the sandbox
 PACKAGE = HERE.parent               # autograder/, hidden from the sandbox
-WORKER_FILES = ("worker.py", "wire.py", "cells.py")
+TOOLKIT_DIR = PACKAGE / "toolkit"
+# The files the worker sees, side by side in INSIDE (imported there as top-level modules).
+WORKER_FILES = {"worker.py": INSIDE_DIR / "worker.py", "wire.py": INSIDE_DIR / "wire.py",
+                "cells.py": INSIDE_DIR / "cells.py", "checks.py": TOOLKIT_DIR / "checks.py"}
 INSIDE = "/opt/grader"
 SYSTEM_DIRS = ("/usr", "/bin", "/lib", "/lib64", "/lib32", "/sbin")
 ENV = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
@@ -65,35 +76,94 @@ class WorkerTimeout(Exception):
     """The worker did not answer before its deadline."""
 
 
-def check_bwrap():
+class LoadFailed(Exception):
+    """Loading a notebook stopped the worker (it hung, died or broke the protocol).
+
+    cell_index: the 0-based index of the code cell that was running, or None when the
+    worker stopped before any cell (the notebook cannot even start). why: in words, as in
+    "took longer than 10 s to run".
+    """
+
+    def __init__(self, cell_index: int | None, why: str) -> None:
+        super().__init__(cell_index, why)
+        self.cell_index = cell_index
+        self.why = why
+
+    def __str__(self) -> str:
+        where = "before any cell" if self.cell_index is None else "in cell %d" % (
+            self.cell_index + 1)
+        return "%s %s" % (self.why, where)
+
+
+def load_notebook(worker: Worker, sources: Sequence[str], limits: Limits) -> dict[int, str]:
+    """Run the definitions of ``sources`` (code-cell sources) in ``worker``.
+
+    Returns {cell index: error message} for the cells that raised (the worker goes on
+    past them). Raises LoadFailed when the worker stops answering: a cell that runs longer
+    than ``limits.cell_timeout``, or a worker that dies or breaks the protocol.
+    """
+    current: int | None = None
+    try:
+        worker.send({"op": "load", "cells": list(sources)})
+        while True:
+            answer = worker.receive(limits.start_timeout if current is None
+                                    else limits.cell_timeout)
+            if answer.get("op") == "cell":
+                index = answer.get("index")
+                ok = type(index) is int and 0 <= index < len(sources)
+                current = index if ok else None
+            elif answer.get("op") == "loaded":
+                break
+    except WorkerTimeout:
+        why = ("took longer than %g s to run" % limits.cell_timeout if current is not None
+               else "did not start within %g s" % limits.start_timeout)
+        raise LoadFailed(current, why) from None
+    except WorkerGone as gone:
+        raise LoadFailed(current, "stopped the notebook (%s)" % gone) from None
+    report = answer.get("report")
+    errors = {}
+    for item in report if type(report) is list else []:
+        if (type(item) is list and len(item) == 2 and type(item[0]) is int
+                and 0 <= item[0] < len(sources) and item[1]):
+            errors[item[0]] = str(item[1])[:300]
+    return errors
+
+
+def check_bwrap() -> None:
     """Fail with installation advice unless bubblewrap is installed (whether it can build
     a sandbox here is what ``self_test`` finds out, with bubblewrap's own message)."""
     if shutil.which("bwrap") is None:
         raise SandboxUnavailable(INSTALL_HINT)
 
 
-def self_test(limits, sandboxed=True):
+def call_request(name: str, args: Sequence[Any] = (),
+                 kwargs: dict[str, Any] | None = None) -> dict:
+    """The request that calls the student's ``name(*args, **kwargs)``; raises WireError
+    when an argument cannot cross the boundary."""
+    return {"op": "call", "name": name, "args": wire.encode(list(args)),
+            "kwargs": wire.encode(dict(kwargs or {}))}
+
+
+def self_test(limits: Limits, sandboxed: bool = True) -> None:
     """Start a worker on a trivial notebook and call it; raise SandboxUnavailable if that
     fails, so a broken sandbox stops grading instead of scoring everyone 0."""
     worker = Worker(limits, sandboxed)
     try:
-        worker.send({"op": "load", "cells": ["def probe(x):\n    return x + 1\n"]})
-        while worker.receive(limits.start_timeout).get("op") != "loaded":
-            pass
-        worker.send({"op": "call", "name": "probe", "args": wire.encode([41]),
-                     "kwargs": wire.encode({})})
+        errors = load_notebook(worker, ["def probe(x):\n    return x + 1\n"], limits)
+        if errors:
+            raise WorkerGone("could not load a one-line notebook: %s" % errors)
+        worker.send(call_request("probe", [41]))
         answer = worker.receive(limits.start_timeout)
         if answer.get("value") != 42:
             raise WorkerGone("answered %r" % (answer,))
-    except (WorkerGone, WorkerTimeout) as error:
-        worker.close()
-        worker._drain.join(timeout=2)
+    except (LoadFailed, WorkerGone, WorkerTimeout) as error:
+        worker.close()                  # also waits for the output to be read
         raise SandboxUnavailable("the sandbox cannot run Python (%s): %s" % (
             error or "no answer", worker.output_head.decode("utf-8", "replace")[-2000:])) from error
     worker.close()
 
 
-def python_dirs():
+def python_dirs() -> list[Path]:
     """Folders that hold the Python environment (prefixes, real executable's home)."""
     real_exe = Path(os.path.realpath(sys.executable))
     dirs = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix),
@@ -101,12 +171,12 @@ def python_dirs():
     return sorted({Path(os.path.realpath(d)) for d in dirs} | {Path(d) for d in dirs})
 
 
-def installed():
+def installed() -> bool:
     """True for a grader installed with pip (it carries its own copy of the solutions)."""
     return (PACKAGE / "solutions").is_dir()
 
 
-def visible_dirs():
+def visible_dirs() -> list[Path]:
     """Every folder bound into the sandbox; refuses one that contains the repository."""
     dirs = [Path(d) for d in SYSTEM_DIRS if os.path.isdir(d)] + python_dirs()
     repo = PACKAGE.parent
@@ -118,13 +188,13 @@ def visible_dirs():
     return dirs
 
 
-def masked_dirs(dirs):
+def masked_dirs(dirs: Sequence[Path]) -> list[Path]:
     """Folders inside the visible ones that are covered with an empty tmpfs: the grader
     package itself (hidden tests, and the solutions an installed grader carries)."""
     return [PACKAGE] if any(d == PACKAGE or d in PACKAGE.parents for d in dirs) else []
 
 
-def bwrap_command(seccomp_fd, limits):
+def bwrap_command(seccomp_fd: int, limits: Limits) -> list[str]:
     """The argv that starts the worker in a sandbox (seccomp program read from fd)."""
     cmd = ["prlimit", "--as=%d" % (limits.memory_mb << 20), "--cpu=%d" % limits.cpu_seconds,
            "--fsize=%d" % limits.file_bytes, "--core=0", "--nofile=256", "--",
@@ -141,28 +211,33 @@ def bwrap_command(seccomp_fd, limits):
         cmd += ["--tmpfs", str(d)]
     if os.path.exists("/etc/ld.so.cache"):
         cmd += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
-    for name in WORKER_FILES:
-        cmd += ["--ro-bind", str(INSIDE_DIR / name), "%s/%s" % (INSIDE, name)]
+    for name, path in WORKER_FILES.items():
+        cmd += ["--ro-bind", str(path), "%s/%s" % (INSIDE, name)]
     cmd += ["--proc", "/proc", "--dev", "/dev", "--remount-ro", "/", "--chdir", "/tmp",
             "--seccomp", str(seccomp_fd),
             sys.executable, "-E", "-s", "-B", "%s/worker.py" % INSIDE]
     return cmd
 
 
-def unsandboxed_command(limits):
-    """The argv that starts the worker without a sandbox (trusted notebooks only)."""
+def unsandboxed_command(limits: Limits) -> list[str]:
+    """The argv that starts the worker without a sandbox (trusted notebooks only); it finds
+    its sibling modules in the two folders that hold them, as it would in INSIDE."""
+    folders = sorted({str(path.parent) for path in WORKER_FILES.values()})
+    boot = ("import runpy, sys; sys.path[:0] = %r; runpy.run_path(%r, run_name='__main__')"
+            % (folders, str(WORKER_FILES["worker.py"])))
     return ["prlimit", "--as=%d" % (limits.memory_mb << 20), "--cpu=%d" % limits.cpu_seconds,
-            "--core=0", "--", sys.executable, "-E", "-s", "-B", str(INSIDE_DIR / "worker.py")]
+            "--core=0", "--", sys.executable, "-E", "-s", "-B", "-c", boot]
 
 
 class Worker:
-    """One worker process: send requests, receive answers before a deadline."""
+    """One worker process: send requests (dicts), receive answers (dicts) before a
+    deadline. See ``inside/worker.py`` for the messages."""
 
-    def __init__(self, limits, sandboxed=True):
+    def __init__(self, limits: Limits, sandboxed: bool = True) -> None:
         self.limits = limits
-        self.printed = 0
-        self.output_head = b""     # the first bytes printed (shown only by self_test)
-        self.kill_reason = None
+        self.printed = 0                    # bytes the student's code printed so far
+        self.output_head = b""              # the first of them (shown only by self_test)
+        self.kill_reason: str | None = None
         self._buffer = b""
         with tempfile.TemporaryFile() as program:
             if sandboxed:
@@ -179,7 +254,7 @@ class Worker:
         self._drain = threading.Thread(target=self._drain_output, daemon=True)
         self._drain.start()
 
-    def _drain_output(self):
+    def _drain_output(self) -> None:
         """Read what the student's code prints; kill the worker past the output limit."""
         for chunk in iter(lambda: self.proc.stderr.read1(65536), b""):
             if self.printed < 4096:
@@ -188,7 +263,7 @@ class Worker:
             if self.printed > self.limits.output_bytes and self.kill_reason is None:
                 self.kill("printed more than %d KiB" % (self.limits.output_bytes >> 10))
 
-    def send(self, message):
+    def send(self, message: dict) -> None:
         """Send one request; raises WorkerGone if the worker is no longer there."""
         try:
             self.proc.stdin.write(wire.dumps(message))
@@ -196,7 +271,7 @@ class Worker:
         except (BrokenPipeError, OSError, ValueError):
             raise WorkerGone(self._death()) from None
 
-    def receive(self, timeout):
+    def receive(self, timeout: float) -> dict:
         """The next answer (a dict); raises WorkerTimeout or WorkerGone."""
         deadline = time.monotonic() + timeout
         fd = self.proc.stdout.fileno()
@@ -221,7 +296,7 @@ class Worker:
             self.kill("broke the grading protocol")
             raise WorkerGone("%s (%s)" % (self.kill_reason, error)) from None
 
-    def _death(self):
+    def _death(self) -> str:
         """Why the worker stopped, in words."""
         if self.kill_reason:
             return self.kill_reason
@@ -233,7 +308,7 @@ class Worker:
             return "was killed by %s" % name
         return "exited (status %d)" % code
 
-    def kill(self, reason=None):
+    def kill(self, reason: str | None = None) -> None:
         """Kill the worker and everything it started; remember why (thread-safe)."""
         if reason and self.kill_reason is None:
             self.kill_reason = reason
@@ -242,14 +317,18 @@ class Worker:
         except (ProcessLookupError, PermissionError):
             pass
 
-    def close(self):
+    def close(self) -> None:
         """Kill the worker, reap it and close the pipes."""
         self.kill()
         try:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             pass
-        for stream in (self.proc.stdin, self.proc.stdout):
+        self._drain.join(timeout=2)        # it stops at the end of the output
+        streams = [self.proc.stdin, self.proc.stdout]
+        if not self._drain.is_alive():
+            streams.append(self.proc.stderr)
+        for stream in streams:
             try:
                 stream.close()
             except OSError:

@@ -26,11 +26,11 @@ ARCHES = {
 }
 
 
-def _insn(code, k, jt=0, jf=0):
+def _insn(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
     return struct.pack("=HBBI", code, jt, jf, k)
 
 
-def program(machine=None):
+def program(machine: str | None = None) -> bytes:
     """The filter for this machine's architecture, as bytes for bubblewrap.
 
     Raises RuntimeError on an architecture it does not know (grading then needs
@@ -44,7 +44,7 @@ def program(machine=None):
     d = len(denied)
     allow_at, eperm_at = 9 + d, 10 + d              # indices of the two final returns
 
-    def to(target, here):                            # jump offset from instruction `here`
+    def to(target: int, here: int) -> int:           # jump offset from instruction `here`
         return target - here - 1
 
     insns = [_insn(LD_W_ABS, 4),                     # 0: A = arch

@@ -219,3 +219,191 @@ def check_all(checks):
             print("       warning: %s" % w.message)
     print("%d of %d checks passed." % (passed, len(checks)))
     return passed == len(checks)
+
+
+# -----------------------------------------------------------------------------------------
+# Arrays changed in place.
+#
+# A function that changes an array it was given (an in-place ReLU ``x[x < 0] = 0``,
+# ``yhat -= y``) corrupts its caller's data: the cache of a forward pass, the upstream
+# gradient, the inputs of the next check. ``call_checked`` calls a function and fails,
+# naming it and the argument, when it did; ``guard_functions`` makes every function of a
+# notebook go through it (so the inner function is blamed, not its caller), and
+# ``check_all`` runs the public checks under that guard. The grader's worker uses the same
+# two functions, so public checks and grading report the mistake alike. Changes to *dict*
+# arguments (cs231n's ``bn_param`` running averages) are not mistakes and are not checked.
+# (No import here: the toolkit cell imports numpy and warnings only.)
+
+
+class ModifiedArgument(CheckFailure):
+    """A function changed one of its array arguments in place.
+
+    function: the function's name (str). argument: the parameter's name (str), or its
+    1-based position (int) when the name is unknown.
+    """
+
+    def __init__(self, function, argument):
+        self.function = function
+        self.argument = argument
+        super().__init__(modified_message(function, argument))
+
+
+def modified_message(function, argument):
+    """The message of :class:`ModifiedArgument`: (str, str or int) -> str."""
+    if isinstance(argument, str):
+        return ("`%s` modified its argument `%s` in place; work on a copy (%s.copy()) or "
+                "build a new array" % (function, argument, argument))
+    return ("`%s` modified its argument %d in place; work on a copy (.copy()) or build a "
+            "new array" % (function, argument))
+
+
+def parameter_name(func, position):
+    """Name of the parameter of ``func`` that receives positional argument ``position``
+    (0-based), or None when its code does not say (``*args``, a builtin, a partial)."""
+    code = getattr(func, "__code__", None)
+    if code is None:
+        return None
+    names = code.co_varnames[:code.co_argcount]
+    if getattr(func, "__self__", None) is not None:     # a bound method: skip self
+        names = names[1:]
+    return names[position] if position < len(names) else None
+
+
+def _unchanged(before, after):
+    """True when array ``after`` still holds what its copy ``before`` holds (NaN == NaN)."""
+    if before.shape != after.shape or before.dtype != after.dtype:
+        return False
+    try:
+        return bool(np.array_equal(before, after, equal_nan=before.dtype.kind in "fc"))
+    except Exception:  # an object array whose elements cannot be compared: do not blame
+        return True
+
+
+def _restore(arr, before):
+    """Put the caller's array back as it was, when its shape and dtype still allow it."""
+    if arr.shape == before.shape and arr.dtype == before.dtype:
+        try:
+            np.copyto(arr, before)
+        except (ValueError, TypeError):   # made read-only meanwhile
+            pass
+
+
+def call_checked(func, args=(), kwargs=None, *, name=None):
+    """Call ``func(*args, **kwargs)`` and return its value; fail if it changed an array
+    argument in place.
+
+    func: any callable. args: sequence of positional arguments; kwargs: dict or None.
+    name: the function's name for the message (default ``func.__name__``).
+    Every top-level numpy array among the arguments (not arrays inside lists or dicts) is
+    copied before the call and compared with its copy after it (NaN equals NaN). When one
+    changed, it is put back as it was and :class:`ModifiedArgument` is raised, naming the
+    function and the parameter (from the function's code; else "argument 2").
+    An exception raised by ``func`` itself propagates unchanged.
+    """
+    kwargs = {} if kwargs is None else kwargs
+    watched = [(i, a, a.copy()) for i, a in enumerate(args) if isinstance(a, np.ndarray)]
+    watched += [(k, a, a.copy()) for k, a in kwargs.items() if isinstance(a, np.ndarray)]
+    value = func(*args, **kwargs)
+    for position, arr, before in watched:
+        if not _unchanged(before, arr):
+            _restore(arr, before)
+            if isinstance(position, str):
+                argument = position
+            else:
+                argument = parameter_name(func, position) or position + 1
+            raise ModifiedArgument(name or getattr(func, "__name__", "function"), argument)
+    return value
+
+
+_FUNCTION = type(call_checked)   # types.FunctionType, without importing types
+
+
+def _guarded(func, name):
+    """``func`` wrapped with call_checked under ``name`` (keeping its name and doc)."""
+    def guarded(*args, **kwargs):
+        return call_checked(func, args, kwargs, name=name)
+    for attribute in ("__name__", "__qualname__", "__doc__", "__module__"):
+        setattr(guarded, attribute, getattr(func, attribute))
+    guarded.__wrapped__ = func
+    guarded.__guarded__ = True
+    return guarded
+
+
+def _toolkit_extent(namespace):
+    """{file name: last line} of the toolkit's code, in this file and in a notebook's
+    toolkit cell: ``check_all``, defined last, marks the end (a notebook exported as one
+    script holds the toolkit and the student's code in the same file)."""
+    extent = {}
+    for f in (check_all, namespace.get("check_all")):
+        if isinstance(f, _FUNCTION):
+            name, line = f.__code__.co_filename, f.__code__.co_firstlineno
+            extent[name] = max(extent.get(name, 0), line)
+    return extent
+
+
+def _is_toolkit(func, extent):
+    code = func.__code__
+    return code.co_firstlineno <= extent.get(code.co_filename, -1)
+
+
+class guard_functions:
+    """``with guard_functions(namespace):`` every function a notebook defines in
+    ``namespace`` (its globals, a dict) goes through :func:`call_checked`.
+
+    Guarded: plain functions whose ``__module__`` is the namespace's ``__name__``, except
+    the toolkit's own (those compiled in the toolkit cell or this file, up to
+    ``check_all``). Because the notebook's code finds its functions in the same
+    namespace, a function called by another one is checked too, and the message names
+    the inner function. On exit the functions are put back (a name the code rebound
+    meanwhile keeps its new value).
+    """
+
+    def __init__(self, namespace):
+        self.namespace = namespace
+        self.wrappers = {}
+
+    def __enter__(self):
+        toolkit = _toolkit_extent(self.namespace)
+        module = self.namespace.get("__name__")
+        for key, obj in list(self.namespace.items()):
+            if (isinstance(obj, _FUNCTION) and obj.__module__ == module
+                    and not _is_toolkit(obj, toolkit)
+                    and not getattr(obj, "__guarded__", False)):
+                self.wrappers[key] = (obj, _guarded(obj, key))
+        self.namespace.update({key: wrapper for key, (_, wrapper) in self.wrappers.items()})
+        return self
+
+    def __exit__(self, *exc_info):
+        for key, (original, wrapper) in self.wrappers.items():
+            if self.namespace.get(key) is wrapper:
+                self.namespace[key] = original
+        self.wrappers = {}
+        return False
+
+
+_check_all_unguarded = check_all
+
+
+def check_all(checks):
+    """Run named checks and print one line each; return True when all passed.
+
+    checks: list of (label, zero-argument function) pairs; a function passes unless it
+    raises. When the check functions are written in a notebook (their globals are named
+    ``__main__``), the notebook's own functions are guarded while the checks run
+    (:func:`guard_functions`): a function that changes an array argument in place fails
+    the check that called it, naming that function and that argument.
+    """
+    notebooks = []
+    for _, run in checks:
+        namespace = getattr(run, "__globals__", None)
+        if (isinstance(namespace, dict) and namespace.get("__name__") == "__main__"
+                and not any(namespace is seen for seen in notebooks)):
+            notebooks.append(namespace)
+    guards = [guard_functions(namespace) for namespace in notebooks]
+    for guard in guards:
+        guard.__enter__()
+    try:
+        return _check_all_unguarded(checks)
+    finally:
+        for guard in reversed(guards):
+            guard.__exit__(None, None, None)

@@ -7,12 +7,13 @@ loaded in the grader, and the students' notebooks, loaded in the sandbox.
 """
 import ast
 import json
+from collections.abc import Callable
 
 KEPT = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef, ast.Assign,
         ast.AnnAssign, ast.If, ast.Try)
 
 
-def strip_magics(source):
+def strip_magics(source: str) -> str:
     """Comment out IPython-only lines (``%magic``, ``!shell``, ``?help``): str -> str."""
     lines = []
     for line in source.splitlines():
@@ -22,7 +23,7 @@ def strip_magics(source):
     return "\n".join(lines)
 
 
-def definitions(source):
+def definitions(source: str) -> ast.Module:
     """The definitions of one cell, as a module AST: str -> ast.Module.
 
     IPython magics are commented out only when the cell does not parse as it is (so a
@@ -37,7 +38,7 @@ def definitions(source):
     return tree
 
 
-def code_cells(notebook_text):
+def code_cells(notebook_text: str) -> list[str]:
     """The sources of a notebook's code cells, in order: JSON text -> list of str.
 
     Raises ValueError when the text is not a notebook.
@@ -56,7 +57,8 @@ def code_cells(notebook_text):
     return sources
 
 
-def run_cells(sources, namespace, on_start=None):
+def run_cells(sources: list[str], namespace: dict,
+              on_start: Callable[[int], object] | None = None) -> list[tuple[int, str | None]]:
     """Execute the definitions of each cell in ``namespace``; errors stay per cell.
 
     sources: list of cell sources; namespace: dict used as the module globals.

@@ -1,14 +1,20 @@
-"""Values across the sandbox boundary: JSON lines, arrays as raw little-endian bytes.
+"""Values and messages across the sandbox boundary: JSON lines, arrays as raw bytes.
 
 Only plain data crosses: None, bools, numbers, strings, numpy arrays of real numbers or
-booleans, and tuples, lists and dicts (string keys) of those. Arrays travel as
-``{"__array__": [dtype, shape, base64 bytes]}`` and are rebuilt with ``np.frombuffer``,
-never with pickle. This module is used on both sides (it is copied into the sandbox) and
-needs only numpy and the standard library.
+booleans, numpy scalars, and tuples, lists and dicts (string keys) of those. Arrays travel
+as ``{"__array__": [dtype, shape, base64 bytes]}`` (numpy scalars as ``{"__scalar__":
+[dtype, [], base64 bytes]}``) and are rebuilt with ``np.frombuffer``, never with pickle.
+
+This module also names what may be said across the boundary: the kinds of a call's
+outcome (:class:`Kind`) and the limits on the warnings a call reports. It is used on both
+sides (it is bound into the sandbox) and needs only numpy and the standard library.
 """
 import base64
+import enum
 import json
 import math
+import re
+from typing import Any
 
 import numpy as np
 
@@ -16,13 +22,37 @@ DTYPES = ("float64", "float32", "float16", "int64", "int32", "int16", "int8",
           "uint64", "uint32", "uint16", "uint8", "bool")
 MAX_DEPTH = 8
 MAX_ELEMENTS = 10_000_000
+MAX_WARNINGS = 5            # distinct warnings reported per call
+MAX_WARNING_CHARS = 160     # length of one warning's message
+
+
+class Kind(str, enum.Enum):
+    """How a call to a student's function ended (the ``kind`` of a result message).
+
+    The worker answers OK or one of MISSING .. MODIFIED; the grader adds TIMEOUT and
+    CRASHED when the worker does not answer. Members are strings (``Kind.OK == "ok"``),
+    and the wire carries their ``.value``.
+    """
+    OK = "ok"                    # returned a value
+    MISSING = "missing"          # no function of that name
+    STUB = "stub"                # still raises NotImplementedError
+    RAISED = "raised"            # raised another exception
+    EXIT = "exit"                # called sys.exit()
+    UNENCODABLE = "unencodable"  # returned (or left in a dict argument) a non-plain value
+    MODIFIED = "modified"        # changed an array argument in place
+    TIMEOUT = "timeout"          # did not answer in time (grader side only)
+    CRASHED = "crashed"          # the worker died (grader side only)
+
+
+WORKER_KINDS = frozenset({Kind.MISSING, Kind.STUB, Kind.RAISED, Kind.EXIT,
+                          Kind.UNENCODABLE, Kind.MODIFIED})   # failures a worker may report
 
 
 class WireError(ValueError):
     """A value that may not cross the boundary (wrong type, too big, malformed)."""
 
 
-def encode(value, depth=0):
+def encode(value: Any, depth: int = 0) -> Any:
     """A plain value -> JSON-ready structure; raises WireError for anything else."""
     if depth > MAX_DEPTH:
         raise WireError("nested more than %d levels deep" % MAX_DEPTH)
@@ -32,8 +62,10 @@ def encode(value, depth=0):
         if isinstance(value, float) and not math.isfinite(value):
             return {"__float__": repr(value)}
         return value
-    if isinstance(value, (np.ndarray, np.generic)):
-        return _encode_array(np.asarray(value))
+    if isinstance(value, np.ndarray):
+        return {"__array__": _encode_array(value)}
+    if isinstance(value, np.generic):
+        return {"__scalar__": _encode_array(np.asarray(value))}
     if type(value) in (tuple, list):
         key = "__tuple__" if type(value) is tuple else "__list__"
         return {key: [encode(v, depth + 1) for v in value]}
@@ -45,16 +77,16 @@ def encode(value, depth=0):
                     "lists and dicts can be graded)" % type(value).__name__)
 
 
-def _encode_array(arr):
-    """ndarray -> {"__array__": [dtype, shape, base64]}."""
+def _encode_array(arr: np.ndarray) -> list:
+    """ndarray -> [dtype name, shape, base64 of the little-endian bytes]."""
     name = arr.dtype.name
     if name not in DTYPES:
         raise WireError("an array of dtype %s (expected real numbers)" % arr.dtype)
     data = np.ascontiguousarray(arr).astype(arr.dtype.newbyteorder("<"), copy=False)
-    return {"__array__": [name, list(arr.shape), base64.b64encode(data.tobytes()).decode()]}
+    return [name, list(arr.shape), base64.b64encode(data.tobytes()).decode()]
 
 
-def decode(obj, depth=0):
+def decode(obj: Any, depth: int = 0) -> Any:
     """Inverse of encode, strict: anything unexpected raises WireError."""
     if depth > MAX_DEPTH:
         raise WireError("nested more than %d levels deep" % MAX_DEPTH)
@@ -65,6 +97,11 @@ def decode(obj, depth=0):
     (tag, body), = obj.items()
     if tag == "__array__":
         return _decode_array(body)
+    if tag == "__scalar__":
+        arr = _decode_array(body)
+        if arr.shape != ():
+            raise WireError("malformed scalar")
+        return arr[()]
     if tag == "__float__" and body in ("nan", "inf", "-inf"):
         return float(body)
     if tag in ("__tuple__", "__list__") and type(body) is list:
@@ -75,31 +112,45 @@ def decode(obj, depth=0):
     raise WireError("malformed value")
 
 
-def _decode_array(body):
+def _decode_array(body: Any) -> np.ndarray:
     """[dtype, shape, base64] -> a fresh, writeable ndarray."""
     try:
         name, shape, data = body
         shape = tuple(int(n) for n in shape)
     except (TypeError, ValueError):
         raise WireError("malformed array") from None
-    if name not in DTYPES or any(n < 0 for n in shape):
+    if name not in DTYPES or any(n < 0 for n in shape) or type(data) is not str:
         raise WireError("malformed array")
     size = math.prod(shape)
     if size > MAX_ELEMENTS:
         raise WireError("an array of %d elements (more than %d)" % (size, MAX_ELEMENTS))
-    raw = base64.b64decode(data.encode("ascii"), validate=True)
+    try:
+        raw = base64.b64decode(data.encode("ascii"), validate=True)
+    except (ValueError, UnicodeEncodeError):
+        raise WireError("malformed array") from None
     dtype = np.dtype(name).newbyteorder("<")
     if len(raw) != size * dtype.itemsize:
         raise WireError("malformed array")
     return np.frombuffer(raw, dtype=dtype).reshape(shape).astype(np.dtype(name))
 
 
-def dumps(message):
-    """A message dict (already encoded) -> one line of bytes."""
+def clean_text(text: Any, limit: int = MAX_WARNING_CHARS) -> str:
+    """Untrusted text made fit for feedback: one line, at most ``limit`` characters, and no
+    run of more than 3 digits (so a message cannot carry the numbers of hidden inputs)."""
+    text = " ".join(str(text).split())
+    text = re.sub(r"\d{4,}", "...", text)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def dumps(message: dict) -> bytes:
+    """A message dict (already encoded) -> one line of bytes.
+
+    Raises ValueError when the message holds what JSON cannot (a NaN in a plain float).
+    """
     return (json.dumps(message, allow_nan=False) + "\n").encode("utf-8")
 
 
-def loads(line):
+def loads(line: bytes) -> dict:
     """One line of bytes -> a message dict; raises WireError if it is not one."""
     try:
         message = json.loads(line.decode("utf-8"))
