@@ -559,7 +559,7 @@ class Graph:
         if legend:
             legend_plan, bottom = self._legend_layout(show, measure, (x0 + x1) / 2,
                                                       min(max_width - 2 * MARGIN,
-                                                          max(width, 4.5)), y0 - 0.16)
+                                                          max(width, 3.3)), y0 - 0.16)
             if legend_plan:
                 lx0 = min(item["x"] for item in legend_plan)
                 lx1 = max(item["x"] + item["width"] for item in legend_plan)
