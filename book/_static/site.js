@@ -1,11 +1,12 @@
 /* Backprop by hand: small fixes on top of the themes (issue 13). Loaded on every page.
  *
- * 1. Scroll cues: a display equation, table, code block or figure that is wider than the
- *    column scrolls sideways; while there is more to see on a side it gets the class
+ * 1. Scroll cues: a display equation, long inline formula, table, code block or figure
+ *    that is wider than the column scrolls sideways; while there is more to see on a side it gets the class
  *    scroll-more-right / scroll-more-left, which site.css turns into a fade on that side.
- * 2. Search snippets without raw TeX: Sphinx builds a result's snippet from the text of
- *    the page, where inline maths is still its source ("\(L = (x + y)\, z\)"); the maths
- *    is turned into plain text first ("L = (x + y) z").
+ * 2. Search results without raw TeX: Sphinx builds a result's snippet from the text of
+ *    the page, where inline maths is still its source ("\(L = (x + y)\, z\)"), and its
+ *    title from the index, where a section title keeps its maths as TeX; both are turned
+ *    into plain text ("L = (x + y) z").
  */
 (function () {
   "use strict";
@@ -13,16 +14,20 @@
   /* ---- 1. scroll cues ---------------------------------------------------------- */
   var SCROLLERS = [
     'div.math mjx-container[display="true"]',
+    ".bd-article span.math",
     ".pst-scrollable-table-container",
     ".bd-article .table-wrapper",
     "figure.compgraph a.image-reference",
     ".bd-article div.highlight pre",
   ].join(",");
 
+  /* A block is wide when its content overflows by more than rounding (3 px). */
   function updateCue(el) {
     var more = el.scrollWidth - el.clientWidth;
-    el.classList.toggle("scroll-more-left", more > 1 && el.scrollLeft > 1);
-    el.classList.toggle("scroll-more-right", more > 1 && el.scrollLeft < more - 1);
+    var wide = more > 3;
+    el.classList.toggle("is-wide", wide);
+    el.classList.toggle("scroll-more-left", wide && el.scrollLeft > 1);
+    el.classList.toggle("scroll-more-right", wide && el.scrollLeft < more - 1);
   }
 
   function scanScrollers() {
@@ -80,19 +85,23 @@
       .replace(/\\(begin|end)\{[^{}]*\}/g, " ")
       .replace(/\\left|\\right|\\big|\\Big|\\bigg|\\Bigg/g, "")
       .replace(/\\[,;:! ]|\\q?quad|~/g, " ")
-      .replace(/\\\\|&/g, " ");
+      .replace(/\\\\|&/g, " ")
+      .replace(/\\\|/g, "\u2016");
     var before;
     do {  // innermost groups first
       before = s;
       s = s.replace(/\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}/g, "$1/$2")
         .replace(/\\sqrt\s*\{([^{}]*)\}/g, "\u221a($1)")
-        .replace(/\\(?:mathbf|mathrm|mathit|mathcal|boldsymbol|text|textrm|operatorname|vec|hat|bar|tilde|overline)\s*\{([^{}]*)\}/g, "$1")
+        .replace(/\\hat\s*(?:\{([^{}]*)\}|([A-Za-z]))/g, "$1$2\u0302")
+        .replace(/\\vec\s*(?:\{([^{}]*)\}|([A-Za-z]))/g, "$1$2\u20d7")
+        .replace(/\\(?:mathbf|mathrm|mathit|mathcal|boldsymbol|text|textrm|operatorname|bar|tilde|overline)\s*\{([^{}]*)\}/g, "$1")
         .replace(/([_^])\{([^{}]*)\}/g, "$1$2");
     } while (s !== before);
     s = s.replace(/\\([A-Za-z]+)/g, function (m, name) {
       return Object.prototype.hasOwnProperty.call(SYMBOLS, name) ? SYMBOLS[name] : "";
     });
-    return s.replace(/[{}]/g, "").replace(/\\/g, "").replace(/\s+/g, " ").trim();
+    return s.replace(/[{}]/g, "").replace(/\\/g, "").replace(/\^\s*\u1d40/g, "\u1d40")
+      .replace(/\s+/g, " ").trim();
   }
   window.bookPlainMath = plainMath;   // for the browser tests
 
@@ -110,6 +119,22 @@
     };
     patched.plainMath = true;
     Search.htmlToText = patched;
+
+    var setIndex = Search.setIndex;
+    Search.setIndex = function (index) {
+      var plain = function (title) { return /\\/.test(title) ? plainMath(title) : title; };
+      if (index && Array.isArray(index.titles)) {
+        index.titles = index.titles.map(plain);
+      }
+      if (index && index.alltitles) {
+        var all = {};
+        Object.keys(index.alltitles).forEach(function (title) {
+          all[plain(title)] = index.alltitles[title];
+        });
+        index.alltitles = all;
+      }
+      return setIndex.call(Search, index);
+    };
   }
 
   patchSearch();

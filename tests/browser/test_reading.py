@@ -320,11 +320,12 @@ def test_numbers_and_punctuation_stay_on_their_line(chapter, at_width, site_url)
 
 
 SCROLLERS = """() => Array.from(document.querySelectorAll(
-    'div.math mjx-container[display="true"], .pst-scrollable-table-container, '
-    + 'figure.compgraph a.image-reference'))
-  .filter(el => el.scrollWidth > el.clientWidth + 1)
+    'div.math mjx-container[display="true"], article.bd-article span.math, '
+    + '.pst-scrollable-table-container, figure.compgraph a.image-reference'))
+  .filter(el => el.scrollWidth > el.clientWidth + 3)      // more than rounding
   .map((el, i) => { el.dataset.scrollTest = i; return {
     i: i, kind: el.matches('mjx-container') ? 'equation'
+              : el.matches('span.math') ? 'inline formula'
               : el.matches('a') ? 'figure' : 'table',
     overflow: getComputedStyle(el).overflowX,
     right: el.classList.contains('scroll-more-right'),
@@ -334,8 +335,9 @@ SCROLLERS = """() => Array.from(document.querySelectorAll(
 
 @pytest.mark.parametrize("chapter", chapter_pages())
 def test_what_scrolls_sideways_shows_it(chapter, at_width, site_url):
-    """Equations, tables and figures wider than the column scroll (none is cut off) and
-    fade out on the side where there is more; scrolled to the end, the fade moves."""
+    """Equations (display and inline), tables and figures wider than the column scroll
+    (none is cut off) and fade out on the side where there is more; scrolled to the end,
+    the fade moves."""
     page = open_page(at_width, site_url, chapter)
     where = "%s at %d px" % (chapter, at_width.width)
     blocks = page.evaluate(SCROLLERS)
