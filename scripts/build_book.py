@@ -7,7 +7,11 @@
    notebooks, ``autograder/**/*.py`` and ``book/bookkit/*.py`` (their hash is kept in
    ``_build/.book_inputs.sha256``). A page whose own text is unchanged would otherwise keep
    its old outputs.
-3. Runs ``jupyter-book build . -W -n --keep-going`` with the interpreter's own
+3. Re-reads every page (``--all``, without re-executing them) when the site's own CSS,
+   JavaScript, templates or Sphinx extension changed (``book/_static``, ``book/_ext``;
+   hash in ``_build/.book_assets.sha256``): Sphinx copies static files only when some page
+   is out of date.
+4. Runs ``jupyter-book build . -W -n --keep-going`` with the interpreter's own
    ``jupyter-book`` and exits with its exit code, after printing how long the build took.
 """
 import argparse
@@ -22,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 MATHJAX_NPM = "mathjax@3"
 INPUT_GLOBS = ("solutions/*/*.ipynb", "autograder/**/*.py", "book/bookkit/*.py")
+ASSET_GLOBS = ("book/_static/**/*", "book/_ext/**/*")
 
 
 def install_mathjax(root):
@@ -47,14 +52,16 @@ def install_mathjax(root):
         shutil.copytree(es5, target)
 
 
-def inputs_hash(root):
-    """SHA-256 over the paths and contents of the files the executed pages depend on.
+def inputs_hash(root, globs=INPUT_GLOBS):
+    """SHA-256 over the paths and contents of the files matching globs.
 
-    root (Path): the repository root. Returns a hex string.
+    root (Path): the repository root; globs (tuple of str): by default the files the
+    executed pages depend on. Returns a hex string.
     """
     h = hashlib.sha256()
-    for pattern in INPUT_GLOBS:
-        for path in sorted(root.glob(pattern)):
+    for pattern in globs:
+        for path in sorted(p for p in root.glob(pattern)
+                           if p.is_file() and "__pycache__" not in p.parts):
             h.update(str(path.relative_to(root)).encode() + b"\0")
             h.update(path.read_bytes() + b"\0")
     return h.hexdigest()
@@ -82,6 +89,19 @@ def refresh_cache(root):
     return (build / ".doctrees").exists()
 
 
+def assets_changed(root):
+    """True when book/_static or book/_ext changed since the last build (then every page
+    must be written again for the new files to be copied). root (Path): the repository root.
+    """
+    build = root / "_build"
+    stamp = build / ".book_assets.sha256"
+    digest = inputs_hash(root, ASSET_GLOBS)
+    old = stamp.read_text().strip() if stamp.exists() else None
+    build.mkdir(exist_ok=True)
+    stamp.write_text(digest + "\n")
+    return old is not None and old != digest
+
+
 def main(argv=None):
     """Parse arguments, prepare MathJax and the cache, build; return the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -90,7 +110,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     root = args.root.resolve()
     install_mathjax(root)
-    rebuild_all = refresh_cache(root) or args.all
+    rebuild_all = refresh_cache(root) | assets_changed(root) or args.all
     jb = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(jb) if jb.exists() else "jupyter-book", "build", ".", "-W", "-n", "--keep-going"]
     if rebuild_all:

@@ -8,11 +8,13 @@ exercise notebooks or in the public toolkit are not secrets.
 """
 import html
 import json
+import os
 import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SITE = ROOT / "_build" / "html"
+#: The built site; BOOK_SITE=<dir> checks another build (an older one, say).
+SITE = Path(os.environ.get("BOOK_SITE") or ROOT / "_build" / "html")
 MIN_LINE = 20
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION")

@@ -1,8 +1,9 @@
-"""Computational-graph figures with forward values and backward gradients.
+"""Computational-graph figures with forward values and backward gradients, drawn as SVG.
 
 A :class:`Graph` is a set of nodes placed by hand at ``(x, y)`` positions and arrows
-between them. Each node shows its label inside a coloured disc, its forward value above
-(dark text) and its gradient below (red). Colours follow the legend of the course notes:
+between them. Each node is a coloured disc with its label inside; its forward value
+(dark text) and its gradient (red) are written next to it. Colours follow the legend of
+the course notes:
 
 ============  ===========  ==========================================
 kind          colour       meaning
@@ -17,25 +18,50 @@ kind          colour       meaning
 A ``#`` next to a node marks a dimensional reduction (a sum or mean over an axis) and a
 ``&`` marks broadcasting, as in the notes.
 
+**Drawn for the size at which it is shown.** The book displays a figure at its natural
+size, one SVG point being 4/3 CSS pixels, and never scales it down: every text size below
+is what the reader gets (:data:`MIN_FONT_PT` and up, 11 px or more). A figure is at most
+:data:`MAX_WIDTH` inches wide, the width of the book's text column at 1280 px; a graph
+whose nodes are spread wider is drawn with its positions pulled closer (the text keeps its
+size). On a phone the page scrolls the figure sideways instead of shrinking it.
+
+**No label crosses an edge.** Values and gradients go above and below their node when
+there is room, else beside it; :meth:`Graph.draw` tries the places in order and raises
+:class:`LayoutError` when a label cannot be placed clear of every edge, disc and other
+label (move the nodes apart, or pass ``value_at`` / ``grad_at`` to :meth:`Graph.node`).
+
+Plain labels are SVG ``<text>`` (selectable, and measurable in the browser); labels
+written in mathtext (``$...$``) are drawn as outlines so that they look the same without
+matplotlib's fonts. Every label sits in a group whose id says what it is
+(``cg-value-<node>``, ``cg-grad-<node>``, ``cg-edge-<src>-<dst>``, ...; see
+:data:`GID_PREFIXES`), which the browser tests use.
+
 Example::
 
     from bookkit.compgraph import Graph
     g = Graph()
-    g.node("x", label="x", kind="input", pos=(0, 2), value=-2.0, grad=-4.0)
-    g.node("add", label="+", kind="linear", pos=(1, 1.5), value=3.0, grad=-4.0)
+    g.node("x", label="$x$", kind="input", pos=(0, 2), value=-2.0, grad=-4.0)
+    g.node("add", label="+", kind="linear", pos=(1.4, 1.5), value=3.0, grad=-4.0)
     g.edge("x", "add")
-    fig = g.draw(title="L = (x + y) z")
+    fig = g.draw(title="$L = (x + y)\\,z$")
 
-:meth:`Graph.draw` returns a :class:`matplotlib.figure.Figure` that is not registered with
-``pyplot``: it shows once when it is the last expression of a notebook cell (or when
-passed to ``myst_nb.glue``), is never shown twice, and can be saved with ``fig.savefig``.
+:meth:`Graph.draw` returns a :class:`GraphFigure`: a matplotlib Figure, not registered
+with ``pyplot``, that displays (and glues) as SVG with its display width as metadata.
+``draw(show="forward")`` and ``draw(show="backward")`` draw only the values or only the
+gradients (with the arrows reversed, as the gradients flow), for graphs too big to carry
+both.
 """
 import io
+import re
 
 import numpy as np
+from matplotlib import rc_context
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Circle, FancyArrowPatch, Patch
+from matplotlib.font_manager import FontProperties
+from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, PathPatch
+from matplotlib.textpath import TextPath
+from matplotlib.transforms import Affine2D
 
 #: Fill colour of each node kind (the notes' legend).
 COLORS = {
@@ -56,10 +82,59 @@ KIND_NAMES = {
 }
 
 VALUE_COLOR = "#1a1a1a"
-GRAD_COLOR = "#c0392b"
+GRAD_COLOR = "#b03a2e"     # red, 6:1 contrast on white
 EDGE_COLOR = "#555555"
-RADIUS = 0.27          # node radius in data units
-SCALE = 1.55           # inches per data unit
+
+#: Widest figure, in inches: the text column of the book at 1280 px is 672 CSS px.
+MAX_WIDTH = 7.0
+#: Pixels per inch of a CSS pixel (SVG points are 1/72 inch).
+CSS_PX_PER_INCH = 96
+#: Font sizes in points (1 pt = 4/3 CSS px at the natural size).
+NODE_FONT = 12.0           # the label inside a disc
+LABEL_FONT = 9.5           # values, gradients, arrow labels
+LEGEND_FONT = 8.5
+TITLE_FONT = 11.0
+MARK_FONT = 8.5            # the # and & marks
+#: No text in a figure is smaller than this (points).
+MIN_FONT_PT = 8.25
+
+RADIUS = 0.21              # disc radius, inches (larger when the label needs it)
+FAR = 0.11                 # extra distance of the "far" places, inches
+SCALE = 1.0                # inches per position unit, before fitting into MAX_WIDTH
+GAP = 2.5 / 72             # space between a disc and its labels, inches
+CLEARANCE = 2.5 / 72       # least distance between a label and an edge, disc or label
+MARGIN = 0.08              # white border around the drawing, inches
+
+#: Ids (prefixes) of the SVG groups, one group per drawn element.
+GID_PREFIXES = {
+    "node": "cg-node-",            # disc and label of a node
+    "value": "cg-value-",          # forward value of a node
+    "grad": "cg-grad-",            # gradient of a node
+    "mark": "cg-mark-",            # the # / & marks of a node
+    "edge": "cg-edge-",            # an arrow (cg-edge-<src>-<dst>)
+    "edgelabel": "cg-edgelabel-",  # the label of an arrow
+    "title": "cg-title",
+    "legend": "cg-legend-",
+}
+
+#: Where a label may go, relative to its disc. Each place also has a "far" variant
+#: (``"above far"``, ...), :data:`FAR` inches further out.
+PLACES = ("above", "below", "right", "left", "above-right", "above-left", "below-right",
+          "below-left")
+PLACES = PLACES + tuple(p + " far" for p in PLACES)
+#: The places tried by default, in order.
+VALUE_PLACES = ("above", "above far", "above-right", "above-left", "right", "left",
+                "above-right far", "above-left far", "below", "below-right", "below-left")
+GRAD_PLACES = ("below", "below far", "below-right", "below-left", "right", "left",
+               "below-right far", "below-left far", "above", "above-right", "above-left")
+#: The places tried for the one label of a node in a forward or backward figure.
+SINGLE_PLACES = ("above", "below", "above far", "below far", "above-right", "above-left",
+                 "below-right", "below-left", "right", "left", "above-right far",
+                 "above-left far", "below-right far", "below-left far")
+
+
+class LayoutError(ValueError):
+    """A label of a graph cannot be placed clear of the edges, discs and other labels."""
 
 
 def format_number(value):
@@ -83,8 +158,14 @@ def format_number(value):
         return "array " + "\u00d7".join(str(n) for n in arr.shape)
     if arr.ndim == 1:
         return "[" + ", ".join("%.4g" % float(v) for v in arr) + "]"
-    rows = ("[" + ", ".join("%.4g" % float(v) for v in row) + "]" for row in arr.reshape(arr.shape[0], -1))
+    rows = ("[" + ", ".join("%.4g" % float(v) for v in row) + "]"
+            for row in arr.reshape(arr.shape[0], -1))
     return "[" + ", ".join(rows) + "]"
+
+
+def is_math(text):
+    """True when a label is (or contains) matplotlib mathtext, i.e. a ``$...$`` pair."""
+    return text.count("$") >= 2
 
 
 class DisplayFigure(Figure):
@@ -92,7 +173,8 @@ class DisplayFigure(Figure):
 
     A plain :class:`~matplotlib.figure.Figure` only has a PNG representation once
     ``pyplot`` has loaded the inline backend; this one always has, and, not being managed
-    by ``pyplot``, it is never shown a second time at the end of a cell.
+    by ``pyplot``, it is never shown a second time at the end of a cell. Used for plots;
+    graphs are :class:`GraphFigure`.
     """
 
     def _repr_png_(self):
@@ -100,6 +182,121 @@ class DisplayFigure(Figure):
         buf = io.BytesIO()
         self.savefig(buf, format="png", dpi=self.dpi, bbox_inches="tight")
         return buf.getvalue()
+
+
+class GraphFigure(Figure):
+    """A graph's Figure: displays (and glues) as SVG, with its CSS width as metadata.
+
+    The SVG keeps plain labels as ``<text>`` and has no date in it, so the same graph
+    always gives the same bytes. The metadata ``{"width": "<n>px"}`` makes the book show
+    the figure at its natural size and link it to the full-size file.
+    """
+
+    def to_svg(self):
+        """The figure as an SVG document (str)."""
+        buf = io.StringIO()
+        with rc_context({"svg.fonttype": "none", "svg.hashsalt": "compgraph",
+                         "svg.id": "compgraph"}):
+            self.savefig(buf, format="svg", metadata={"Date": None})
+        return buf.getvalue()
+
+    def css_width(self):
+        """Width at which the figure is shown, in CSS pixels (int)."""
+        return int(round(self.get_figwidth() * CSS_PX_PER_INCH))
+
+    def _repr_svg_(self):
+        """(SVG text, metadata) for IPython's display and for glue."""
+        return self.to_svg(), {"width": "%dpx" % self.css_width()}
+
+
+# --- geometry (inches; rectangles are (x0, y0, x1, y1)) ---------------------------------
+
+def _grow(rect, d):
+    """The rectangle grown by d on every side."""
+    return (rect[0] - d, rect[1] - d, rect[2] + d, rect[3] + d)
+
+
+def _rects_overlap(a, b):
+    """True when two rectangles overlap (touching does not count)."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _rect_hits_circle(rect, center, radius):
+    """True when a rectangle and a disc overlap."""
+    cx = min(max(center[0], rect[0]), rect[2])
+    cy = min(max(center[1], rect[1]), rect[3])
+    return (cx - center[0]) ** 2 + (cy - center[1]) ** 2 < radius ** 2
+
+
+def _rect_hits_segment(rect, p, q):
+    """True when the segment p-q passes through the rectangle (Liang-Barsky clipping)."""
+    (x0, y0), (x1, y1) = p, q
+    dx, dy = x1 - x0, y1 - y0
+    t0, t1 = 0.0, 1.0
+    for pk, qk in ((-dx, x0 - rect[0]), (dx, rect[2] - x0),
+                   (-dy, y0 - rect[1]), (dy, rect[3] - y0)):
+        if pk == 0:
+            if qk < 0:
+                return False
+            continue
+        t = qk / pk
+        if pk < 0:
+            t0 = max(t0, t)
+        else:
+            t1 = min(t1, t)
+        if t0 > t1:
+            return False
+    return True
+
+
+def _place_center(place, center, size, radius, gap):
+    """Center of a label of size (w, h) put at ``place`` around a disc (inches)."""
+    (x, y), (w, h) = center, size
+    if place.endswith(" far"):
+        place, gap = place[:-len(" far")], gap + FAR
+    r, d = radius + gap, radius * 0.7071 + gap
+    return {
+        "above": (x, y + r + h / 2), "below": (x, y - r - h / 2),
+        "right": (x + r + w / 2, y), "left": (x - r - w / 2, y),
+        "above-right": (x + d + w / 2, y + d + h / 2),
+        "above-left": (x - d - w / 2, y + d + h / 2),
+        "below-right": (x + d + w / 2, y - d - h / 2),
+        "below-left": (x - d - w / 2, y - d - h / 2),
+    }[place]
+
+
+def _rect_at(center, size):
+    """The rectangle of size (w, h) centred at center."""
+    return (center[0] - size[0] / 2, center[1] - size[1] / 2,
+            center[0] + size[0] / 2, center[1] + size[1] / 2)
+
+
+class _Measure:
+    """Sizes of labels in inches, measured with matplotlib's own text layout."""
+
+    def __init__(self):
+        self.fig = Figure(figsize=(4, 4), dpi=72)
+        FigureCanvasAgg(self.fig)
+        self.renderer = self.fig.canvas.get_renderer()
+
+    def size(self, text, fontsize, math=None):
+        """(width, height) in inches of ``text`` at ``fontsize`` points.
+
+        Mathtext is measured as the outline it is drawn as; plain text as matplotlib lays
+        it out (lines included), which is also the box a browser gives an SVG <text>.
+        """
+        if math if math is not None else is_math(text):
+            ext = _text_path(text, fontsize).get_extents()
+            return ext.width / 72, ext.height / 72
+        artist = self.fig.text(0, 0, text, fontsize=fontsize)
+        bbox = artist.get_window_extent(self.renderer)
+        artist.remove()
+        return bbox.width / 72, bbox.height / 72
+
+
+def _text_path(text, fontsize):
+    """Outline of a (mathtext) label at fontsize points, in point units."""
+    return TextPath((0, 0), text, size=fontsize, prop=FontProperties(family="DejaVu Sans"))
 
 
 class Graph:
@@ -111,35 +308,52 @@ class Graph:
         self.edges = []
 
     def node(self, name, label=None, kind="linear", pos=(0.0, 0.0), value=None, grad=None,
-             reduce=False, broadcast=False):
+             reduce=False, broadcast=False, value_at=None, grad_at=None):
         """Add a node (or replace the node of the same name).
 
-        name (str): identifier used by :meth:`edge`.
+        name (str): identifier used by :meth:`edge`; letters, digits and ``_`` only.
         label (str or None): text inside the disc; matplotlib mathtext such as
             ``r"$\\sigma$"`` works. Defaults to ``name``.
         kind (str): ``"input"``, ``"data"``, ``"linear"``, ``"nonlinear"`` or ``"output"``.
-        pos (tuple of two floats): position (x, y) in data units; one unit is about the
-            distance between two neighbouring nodes.
-        value (float, str, small array or None): forward value, written above the node.
+        pos (tuple of two floats): position (x, y); one unit is about the distance
+            between two neighbouring nodes (:data:`SCALE` inches before fitting).
+        value (float, str, small array or None): forward value, written above the node
+            (or wherever there is room).
         grad (float, str, small array or None): gradient of the loss with respect to this
-            node, written below it in red.
+            node, written below it in red (or wherever there is room).
         reduce (bool): mark a dimensional reduction with ``#``.
         broadcast (bool): mark broadcasting with ``&``.
+        value_at, grad_at (str, tuple of str, or None): the places to try for the value
+            and the gradient, in order, among :data:`PLACES`. By default
+            :data:`VALUE_PLACES` and :data:`GRAD_PLACES` (value above, gradient below);
+            a figure that shows only one of them tries :data:`SINGLE_PLACES` for it.
         Returns self, so calls can be chained.
         """
         if kind not in COLORS:
             raise ValueError("unknown node kind %r; use one of %s" % (kind, ", ".join(COLORS)))
+        if not re.fullmatch(r"\w+", name):
+            raise ValueError("node name %r: use letters, digits and _ only" % name)
+        places = {}
+        for key, at in (("value", value_at), ("grad", grad_at)):
+            if at is not None:
+                at = (at,) if isinstance(at, str) else tuple(at)
+                bad = [p for p in at if p not in PLACES]
+                if bad:
+                    raise ValueError("node %r: unknown place(s) %s; use %s"
+                                     % (name, bad, ", ".join(PLACES)))
+                places[key] = at
         self.nodes[name] = {
-            "label": name if label is None else label, "kind": kind,
+            "name": name, "label": name if label is None else label, "kind": kind,
             "pos": (float(pos[0]), float(pos[1])), "value": format_number(value),
             "grad": format_number(grad), "reduce": bool(reduce), "broadcast": bool(broadcast),
+            "value_at": places.get("value"), "grad_at": places.get("grad"),
         }
         return self
 
     def edge(self, src, dst, label=None):
         """Add an arrow from node ``src`` to node ``dst`` (both str names of nodes).
 
-        label (str or None): optional small text at the middle of the arrow.
+        label (str or None): optional small text beside the middle of the arrow.
         Returns self, so calls can be chained.
         """
         self.edges.append((src, dst, label))
@@ -147,101 +361,389 @@ class Graph:
 
     def _check(self):
         """Raise ValueError if an edge names a node that does not exist."""
+        if not self.nodes:
+            raise ValueError("the graph has no nodes")
         for src, dst, _ in self.edges:
             for name in (src, dst):
                 if name not in self.nodes:
                     raise ValueError("edge %s -> %s: no node named %r" % (src, dst, name))
 
-    def draw(self, title=None, ax=None, legend=True, scale=SCALE):
-        """Draw the graph and return the matplotlib Figure (``plt.show`` is not called).
+    # --- layout ----------------------------------------------------------------------
 
-        title (str or None): title above the graph.
-        ax (matplotlib Axes or None): draw into this Axes instead of a new figure.
-        legend (bool): add the legend of node colours and marks below the graph.
-        scale (float): inches per data unit of a new figure.
-        Returns a matplotlib.figure.Figure.
+    def layout(self, show="both", scale=SCALE, title=None, legend=True, max_width=MAX_WIDTH,
+               strict=True):
+        """Place every element; the plan that :meth:`draw` draws.
+
+        show (str): ``"both"``, ``"forward"`` (values only) or ``"backward"`` (gradients
+            only, arrows reversed).
+        scale (float): inches per position unit; reduced until the figure fits max_width.
+        title (str or None), legend (bool): as in :meth:`draw`.
+        max_width (float): widest figure, inches.
+        strict (bool): raise LayoutError when a label finds no free place; when False, put
+            it at its first place anyway and list the problem in the plan's "problems".
+        Returns a dict with the figure size (inches), the node centres, edges, labels,
+        title and legend, all in inches from the figure's lower-left corner.
+        Raises LayoutError when no scale gives a figure that fits with every label clear.
         """
+        if show not in ("both", "forward", "backward"):
+            raise ValueError("show must be 'both', 'forward' or 'backward', not %r" % (show,))
         self._check()
-        if not self.nodes:
-            raise ValueError("the graph has no nodes")
+        measure = _Measure()
+        title_size = measure.size(title, TITLE_FONT) if title else (0.0, 0.0)
+        if title_size[0] + 2 * MARGIN > max_width:
+            raise LayoutError("the title is %.2f in wide, more than the %.2f in of a figure"
+                              % (title_size[0], max_width - 2 * MARGIN))
+        error = None
+        for _ in range(12):
+            try:
+                plan = self._layout_at(scale, show, measure, title, title_size, legend,
+                                       max_width, strict)
+            except LayoutError as exc:      # too tight already: shrinking will not help
+                raise exc if error is None else LayoutError("%s (after shrinking to fit "
+                                                            "%.1f in: %s)" % (exc, max_width,
+                                                                              error))
+            if plan["size"][0] <= max_width + 1e-9:
+                return plan
+            error = "%.2f in wide at %.2f in per unit" % (plan["size"][0], scale)
+            scale *= min(0.97, (max_width - 2 * MARGIN) / (plan["size"][0] - 2 * MARGIN))
+        raise LayoutError("the graph does not fit in %.1f in: %s" % (max_width, error))
+
+    def _layout_at(self, scale, show, measure, title, title_size, legend, max_width, strict):
+        """One layout attempt at a given scale (see :meth:`layout`)."""
         xs = [n["pos"][0] for n in self.nodes.values()]
         ys = [n["pos"][1] for n in self.nodes.values()]
-        x0, x1 = min(xs) - 0.75, max(xs) + 0.75
-        y0, y1 = min(ys) - 0.65, max(ys) + 0.65
-        if ax is None:
-            width = max(4.0, (x1 - x0) * scale)
-            height = max(2.0, (y1 - y0) * scale) + (0.9 if legend else 0.0)
-            fig = DisplayFigure(figsize=(width, height), dpi=110)
-            ax = fig.add_subplot(1, 1, 1)
-        fig = ax.figure
-        ax.set_xlim(x0, x1)
-        ax.set_ylim(y0, y1)
+        x_min, y_min = min(xs), min(ys)
+        centers = {name: ((n["pos"][0] - x_min) * scale, (n["pos"][1] - y_min) * scale)
+                   for name, n in self.nodes.items()}
+        for a in self.nodes:
+            for b in self.nodes:
+                if a < b and np.hypot(*np.subtract(centers[a], centers[b])) < (
+                        self._radius(self.nodes[a], measure)
+                        + self._radius(self.nodes[b], measure) + 0.1):
+                    raise LayoutError("nodes %r and %r overlap at %.2f in per unit"
+                                      % (a, b, scale))
+        radii = {name: self._radius(node, measure) for name, node in self.nodes.items()}
+        discs = [(centers[name], radii[name]) for name in self.nodes]
+        edges = []
+        for src, dst, label in self.edges:
+            a, b = (src, dst) if show != "backward" else (dst, src)
+            p, q = np.array(centers[a]), np.array(centers[b])
+            n = np.hypot(*(q - p))
+            if n == 0:
+                continue
+            u = (q - p) / n
+            edges.append({"src": src, "dst": dst, "label": label,
+                          "start": tuple(p + u * (radii[a] + 1 / 72)),
+                          "end": tuple(q - u * (radii[b] + 1.5 / 72))})
+        for e in edges:
+            for name in self.nodes:
+                if name in (e["src"], e["dst"]):
+                    continue
+                c, r = centers[name], radii[name]
+                p, q = np.array(e["start"]), np.array(e["end"])
+                t = np.clip(np.dot(np.subtract(c, p), q - p) / np.dot(q - p, q - p), 0, 1)
+                if np.hypot(*(p + t * (q - p) - c)) < r + CLEARANCE:
+                    raise LayoutError("the edge %s -> %s runs across node %r: move the nodes"
+                                      % (e["src"], e["dst"], name))
+        placed = []             # rectangles already taken by labels and marks
+
+        def blocker(rect, own_edges=(), own_node=None):
+            """What a label's rectangle would touch (str), or None when it is clear of
+            every disc, edge, label and mark. Its own disc only must not be overlapped:
+            the label sits GAP from it.
+            """
+            grown = _grow(rect, CLEARANCE)
+            for name, (c, r) in zip(self.nodes, discs):
+                if _rect_hits_circle(rect if name == own_node else grown, c, r):
+                    return "node %s" % name
+            for e in edges:
+                if id(e) not in own_edges and _rect_hits_segment(grown, e["start"], e["end"]):
+                    return "edge %s->%s" % (e["src"], e["dst"])
+            for other, what in placed:
+                if _rects_overlap(grown, other):
+                    return what
+            return None
+
+        # Marks first: they are fixed, up and to the right of their disc.
+        marks = []
+        for name, node in self.nodes.items():
+            text = ("#" if node["reduce"] else "") + ("&" if node["broadcast"] else "")
+            if text:
+                w, h = measure.size(text, MARK_FONT, math=False)
+                w, h = w + 4 / 72, h + 2 / 72
+                cx, cy = centers[name]
+                r = radii[name]
+                center = (cx + r * 0.78 + w / 2 - 2 / 72, cy + r * 0.78 + h / 2 - 2 / 72)
+                rect = _rect_at(center, (w, h))
+                hit = [e for e in edges if _rect_hits_segment(_grow(rect, CLEARANCE / 2),
+                                                              e["start"], e["end"])]
+                if hit:
+                    raise LayoutError("the %s mark of %s is crossed by the edge %s -> %s: "
+                                      "move the nodes" % (text, name, hit[0]["src"],
+                                                          hit[0]["dst"]))
+                marks.append({"node": name, "text": text, "center": center, "size": (w, h)})
+                placed.append((rect, "the mark of %s" % name))
+        labels, problems = [], []
+
+        def place(kind, owner, text, color, candidates, center_of, own_edges=()):
+            """Put a label at the first free candidate place, or raise LayoutError."""
+            size = measure.size(text, LABEL_FONT)
+            tried = []
+            for cand in candidates:
+                center = center_of(cand, size)
+                rect = _rect_at(center, size)
+                hit = blocker(rect, own_edges, own_node=owner)
+                if hit is None:
+                    placed.append((rect, "the %s of %s" % (kind, owner)))
+                    labels.append({"kind": kind, "owner": owner, "text": text,
+                                   "color": color, "center": center, "size": size,
+                                   "place": cand})
+                    return
+                tried.append("%s: %s" % (cand, hit))
+            message = ("no room for the %s %r of %s at %.2f in per unit (tried %s): move the "
+                       "nodes apart or pass %s_at=" % (kind, text, owner, scale,
+                                                       "; ".join(tried),
+                                                       "value" if kind == "value" else "grad"))
+            if strict:
+                raise LayoutError(message)
+            problems.append(message)
+            center = center_of(candidates[0], size)
+            placed.append((_rect_at(center, size), "the %s of %s" % (kind, owner)))
+            labels.append({"kind": kind, "owner": owner, "text": text, "color": color,
+                           "center": center, "size": size, "place": candidates[0]})
+
+        for e in edges:
+            if not e["label"]:
+                continue
+            p, q = np.array(e["start"]), np.array(e["end"])
+            mid, d = (p + q) / 2, (q - p) / np.hypot(*(q - p))
+            normal = np.array([-d[1], d[0]])
+            if normal[1] < 0 or (normal[1] == 0 and normal[0] < 0):
+                normal = -normal       # try above (or left of) the arrow first
+
+            def beside(side, size, mid=mid, normal=normal):
+                off = (abs(normal[0]) * size[0] + abs(normal[1]) * size[1]) / 2 + GAP
+                return tuple(mid + side * normal * off)
+
+            place("edgelabel", "%s-%s" % (e["src"], e["dst"]), e["label"], EDGE_COLOR,
+                  (1, -1), beside, own_edges=(id(e),))
+        for name, node in self.nodes.items():
+            center = centers[name]
+            for kind, color, places in (
+                    ("value", VALUE_COLOR, node["value_at"] or (
+                        VALUE_PLACES if show == "both" else SINGLE_PLACES)),
+                    ("grad", GRAD_COLOR, node["grad_at"] or (
+                        GRAD_PLACES if show == "both" else SINGLE_PLACES))):
+                text = node[kind]
+                if text is None or (kind == "value" and show == "backward") or (
+                        kind == "grad" and show == "forward"):
+                    continue
+                place(kind, name, text, color, places,
+                      lambda cand, size, c=center, r=radii[name]: _place_center(cand, c, size,
+                                                                                r, GAP))
+
+        # Bounding box of the graph, then the title above it and the legend below it.
+        rects = [_rect_at(c, (2 * r, 2 * r)) for c, r in discs] + [r for r, _ in placed]
+        x0 = min(r[0] for r in rects)
+        x1 = max(r[2] for r in rects)
+        y0 = min(r[1] for r in rects)
+        y1 = max(r[3] for r in rects)
+        width = max(x1 - x0, title_size[0])
+        title_plan = None
+        top = y1
+        if title:
+            title_plan = {"text": title, "center": ((x0 + x1) / 2, y1 + 0.12 + title_size[1] / 2),
+                          "size": title_size}
+            top = y1 + 0.12 + title_size[1]
+        legend_plan, bottom = [], y0
+        if legend:
+            legend_plan, bottom = self._legend_layout(show, measure, (x0 + x1) / 2,
+                                                      min(max_width - 2 * MARGIN,
+                                                          max(width, 3.3)), y0 - 0.16)
+            if legend_plan:
+                lx0 = min(item["x"] for item in legend_plan)
+                lx1 = max(item["x"] + item["width"] for item in legend_plan)
+                x0, x1 = min(x0, lx0), max(x1, lx1)
+        if title_plan:
+            x0 = min(x0, title_plan["center"][0] - title_size[0] / 2)
+            x1 = max(x1, title_plan["center"][0] + title_size[0] / 2)
+        shift = np.array([MARGIN - x0, MARGIN - bottom])
+        size = (x1 - x0 + 2 * MARGIN, top - bottom + 2 * MARGIN)
+
+        def moved(point):
+            return tuple(np.asarray(point) + shift)
+
+        for item in labels + marks:
+            item["center"] = moved(item["center"])
+        for e in edges:
+            e["start"], e["end"] = moved(e["start"]), moved(e["end"])
+        if title_plan:
+            title_plan["center"] = moved(title_plan["center"])
+        for item in legend_plan:
+            item["x"] += shift[0]
+            item["y"] += shift[1]
+        return {"size": size, "scale": scale, "show": show, "radii": radii,
+                "problems": problems,
+                "centers": {k: moved(v) for k, v in centers.items()},
+                "edges": edges, "labels": labels, "marks": marks, "title": title_plan,
+                "legend": legend_plan}
+
+    @staticmethod
+    def _radius(node, measure):
+        """Radius of a node's disc (inches): :data:`RADIUS`, or more for a long label."""
+        w, h = measure.size(node["label"], NODE_FONT, math=True)
+        return max(RADIUS, np.hypot(w, h) / 2 + 1.5 / 72)
+
+    def _legend_layout(self, show, measure, center_x, width, top):
+        """Legend items flowed into centred rows of at most ``width`` inches below ``top``.
+
+        Returns (items, bottom): items are dicts with kind, text, x (left), y (centre),
+        width; bottom is the lowest y used.
+        """
+        nodes = self.nodes.values()
+        entries = [("swatch-" + k, KIND_NAMES[k]) for k in COLORS
+                   if any(n["kind"] == k for n in nodes)]
+        if show != "backward" and any(n["value"] is not None for n in nodes):
+            entries.append(("value", "forward value"))
+        if show != "forward" and any(n["grad"] is not None for n in nodes):
+            entries.append(("grad", "gradient"))
+        if show == "backward":
+            entries.append(("flow", "gradient flows back"))
+        if any(n["reduce"] for n in nodes):
+            entries.append(("mark-#", "dimensional reduction"))
+        if any(n["broadcast"] for n in nodes):
+            entries.append(("mark-&", "broadcasting"))
+        key_w, pad, spacing = 0.2, 0.05, 0.2
+        rows, row, row_w = [], [], 0.0
+        line_h = measure.size("Ag", LEGEND_FONT, math=False)[1]
+        for kind, text in entries:
+            w = key_w + pad + measure.size(text, LEGEND_FONT, math=False)[0]
+            if row and row_w + spacing + w > width:
+                rows.append((row, row_w))
+                row, row_w = [], 0.0
+            row_w += (spacing if row else 0.0) + w
+            row.append((kind, text, w))
+        if row:
+            rows.append((row, row_w))
+        items, y = [], top
+        for row, row_w in rows:
+            y -= line_h / 2 + 0.03
+            x = center_x - row_w / 2
+            for kind, text, w in row:
+                items.append({"kind": kind, "text": text, "x": x, "y": y, "width": w,
+                              "key_width": key_w, "pad": pad})
+                x += w + spacing
+            y -= line_h / 2 + 0.03
+        return items, y
+
+    # --- drawing ---------------------------------------------------------------------
+
+    def draw(self, title=None, legend=True, scale=SCALE, show="both", max_width=MAX_WIDTH,
+             strict=True):
+        """Lay the graph out and draw it; returns a :class:`GraphFigure`.
+
+        title (str or None): title above the graph (mathtext allowed).
+        legend (bool): add the legend of node colours and marks below the graph.
+        scale (float): inches per position unit, before fitting into ``max_width``.
+        show (str): ``"both"`` (values and gradients), ``"forward"`` (values) or
+            ``"backward"`` (gradients, arrows reversed).
+        max_width (float): widest figure in inches (default :data:`MAX_WIDTH`).
+        strict (bool): False draws even when labels collide (to see why), listing the
+            problems in the figure's ``layout_problems``.
+        Raises LayoutError (when strict) if a label cannot be placed clear of the rest.
+        """
+        plan = self.layout(show=show, scale=scale, title=title, legend=legend,
+                           max_width=max_width, strict=strict)
+        width, height = plan["size"]
+        fig = GraphFigure(figsize=(width, height), dpi=72)
+        fig.layout_problems = plan["problems"]
+        ax = fig.add_axes((0, 0, 1, 1))
+        ax.set_xlim(0, width)
+        ax.set_ylim(0, height)
         ax.set_aspect("equal")
         ax.axis("off")
-        for src, dst, label in self.edges:
-            self._draw_edge(ax, self.nodes[src]["pos"], self.nodes[dst]["pos"], label)
-        for node in self.nodes.values():
-            self._draw_node(ax, node)
-        if title:
-            ax.set_title(title, fontsize=12)
-        if legend:
-            self._draw_legend(ax)
+        backward = plan["show"] == "backward"
+        for e in plan["edges"]:
+            if backward and self.nodes[e["src"]]["kind"] == "data":
+                # No gradient flows into an input that needs none: a faint dashed link.
+                arrow = FancyArrowPatch(e["start"], e["end"], arrowstyle="-", shrinkA=0,
+                                        shrinkB=0, lw=0.9, ls=(0, (3, 2)), zorder=1,
+                                        color="#9a9a9a")
+            else:
+                arrow = FancyArrowPatch(e["start"], e["end"], arrowstyle="-|>",
+                                        mutation_scale=10, shrinkA=0, shrinkB=0, lw=1.1,
+                                        zorder=1, color=GRAD_COLOR if backward else EDGE_COLOR)
+            arrow.set_gid(GID_PREFIXES["edge"] + "%s-%s" % (e["src"], e["dst"]))
+            ax.add_patch(arrow)
+        for name, node in self.nodes.items():
+            center = plan["centers"][name]
+            disc = Circle(center, plan["radii"][name], facecolor=COLORS[node["kind"]],
+                          edgecolor="#333333",
+                          lw=1.0, zorder=2)
+            disc.set_gid(GID_PREFIXES["node"] + name)
+            ax.add_patch(disc)
+            self._draw_text(ax, node["label"], center, NODE_FONT, "#111111",
+                            GID_PREFIXES["node"] + name + "-label", zorder=3, math=True)
+        for mark in plan["marks"]:
+            (cx, cy), (w, h) = mark["center"], mark["size"]
+            box = FancyBboxPatch((cx - w / 2, cy - h / 2), w, h,
+                                 boxstyle="round,pad=0,rounding_size=0.02", fc="white",
+                                 ec="#333333", lw=0.6, zorder=4)
+            box.set_gid(GID_PREFIXES["mark"] + mark["node"] + "-box")
+            ax.add_patch(box)
+            self._draw_text(ax, mark["text"], mark["center"], MARK_FONT, "#333333",
+                            GID_PREFIXES["mark"] + mark["node"], zorder=5, weight="bold",
+                            math=False)
+        for label in plan["labels"]:
+            self._draw_text(ax, label["text"], label["center"], LABEL_FONT, label["color"],
+                            GID_PREFIXES[label["kind"]] + label["owner"], zorder=4)
+        if plan["title"]:
+            self._draw_text(ax, plan["title"]["text"], plan["title"]["center"], TITLE_FONT,
+                            "#111111", GID_PREFIXES["title"], zorder=4)
+        for i, item in enumerate(plan["legend"]):
+            self._draw_legend_item(ax, item, i)
         return fig
 
     @staticmethod
-    def _draw_edge(ax, p, q, label):
-        """An arrow from the rim of the disc at p to the rim of the disc at q."""
-        p, q = np.array(p), np.array(q)
-        d = q - p
-        n = np.hypot(*d)
-        if n == 0:
+    def _draw_text(ax, text, center, fontsize, color, gid, zorder, weight="normal", math=None):
+        """A label centred at ``center``: an outline for mathtext, else SVG <text>."""
+        if math or (math is None and is_math(text)):
+            path = _text_path(text, fontsize)
+            ext = path.get_extents()
+            transform = (Affine2D().translate(-(ext.x0 + ext.x1) / 2, -(ext.y0 + ext.y1) / 2)
+                         .scale(1 / 72).translate(*center))
+            patch = PathPatch(transform.transform_path(path), facecolor=color,
+                              edgecolor="none", lw=0, zorder=zorder)
+            patch.set_gid(gid)
+            ax.add_patch(patch)
             return
-        u = d / n
-        arrow = FancyArrowPatch(p + u * RADIUS, q - u * (RADIUS + 0.02), arrowstyle="-|>",
-                                mutation_scale=12, color=EDGE_COLOR, lw=1.2, zorder=1)
-        ax.add_patch(arrow)
-        if label:
-            mid = (p + q) / 2
-            ax.text(mid[0], mid[1] + 0.06, label, ha="center", va="bottom", fontsize=8,
-                    color=EDGE_COLOR, zorder=4)
+        artist = ax.text(center[0], center[1], text, ha="center", va="center",
+                         multialignment="center", fontsize=fontsize, color=color,
+                         weight=weight, zorder=zorder)
+        artist.set_gid(gid)
 
-    @staticmethod
-    def _draw_node(ax, node):
-        """The disc, its label, the value above, the gradient below, and # / & marks."""
-        x, y = node["pos"]
-        ax.add_patch(Circle((x, y), RADIUS, facecolor=COLORS[node["kind"]],
-                            edgecolor="#333333", lw=1.0, zorder=2))
-        ax.text(x, y, node["label"], ha="center", va="center", fontsize=11, zorder=3)
-        if node["value"] is not None:
-            ax.text(x, y + RADIUS + 0.05, node["value"], ha="center", va="bottom",
-                    fontsize=9, color=VALUE_COLOR, zorder=4,
-                    bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.8))
-        if node["grad"] is not None:
-            ax.text(x, y - RADIUS - 0.05, node["grad"], ha="center", va="top",
-                    fontsize=9, color=GRAD_COLOR, zorder=4,
-                    bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.8))
-        marks = ("#" if node["reduce"] else "") + ("&" if node["broadcast"] else "")
-        if marks:
-            ax.text(x + RADIUS * 0.72, y + RADIUS * 0.72, marks, ha="center", va="center",
-                    fontsize=8, fontweight="bold", color="#333333", zorder=4,
-                    bbox=dict(boxstyle="round,pad=0.12", fc="white", ec="#333333", lw=0.6))
-
-    def _draw_legend(self, ax):
-        """Legend below the axes: the kinds used, the value/gradient colours, # and &."""
-        used = [k for k in COLORS if any(n["kind"] == k for n in self.nodes.values())]
-        handles = [Patch(facecolor=COLORS[k], edgecolor="#333333", label=KIND_NAMES[k])
-                   for k in used]
-        handles += [
-            Line2D([], [], ls="none", marker="$1.0$", color=VALUE_COLOR, markersize=14,
-                   label="forward value"),
-            Line2D([], [], ls="none", marker="$1.0$", color=GRAD_COLOR, markersize=14,
-                   label="gradient"),
-        ]
-        nodes = self.nodes.values()
-        if any(n["reduce"] for n in nodes):
-            handles.append(Line2D([], [], ls="none", label="#   dimensional reduction"))
-        if any(n["broadcast"] for n in nodes):
-            handles.append(Line2D([], [], ls="none", label="&   broadcasting"))
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0),
-                  ncol=min(4, len(handles)), fontsize=8, frameon=False,
-                  handlelength=1.5, columnspacing=1.2)
+    def _draw_legend_item(self, ax, item, index):
+        """One legend entry: its key (swatch, sample number, arrow or mark) and its text."""
+        kind, x, y, key_w = item["kind"], item["x"], item["y"], item["key_width"]
+        gid = GID_PREFIXES["legend"] + "%d" % index
+        key_center = (x + key_w / 2, y)
+        if kind.startswith("swatch-"):
+            disc = Circle(key_center, 0.07, facecolor=COLORS[kind[len("swatch-"):]],
+                          edgecolor="#333333", lw=0.8)
+            disc.set_gid(gid + "-key")
+            ax.add_patch(disc)
+        elif kind in ("value", "grad"):
+            self._draw_text(ax, "1.0", key_center, LEGEND_FONT,
+                            VALUE_COLOR if kind == "value" else GRAD_COLOR, gid + "-key",
+                            zorder=4, weight="bold", math=False)
+        elif kind == "flow":
+            arrow = FancyArrowPatch((x + key_w, y), (x, y), arrowstyle="-|>", mutation_scale=9,
+                                    shrinkA=0, shrinkB=0, lw=1.1, color=GRAD_COLOR)
+            arrow.set_gid(gid + "-key")
+            ax.add_patch(arrow)
+        elif kind.startswith("mark-"):
+            self._draw_text(ax, kind[len("mark-"):], key_center, MARK_FONT, "#333333",
+                            gid + "-key", zorder=4, weight="bold", math=False)
+        artist = ax.text(x + key_w + item["pad"], y, item["text"], ha="left", va="center",
+                         fontsize=LEGEND_FONT, color="#222222")
+        artist.set_gid(gid)

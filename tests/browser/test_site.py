@@ -1,135 +1,28 @@
 """The built book in a real browser (Debian's chromium driven by Playwright).
 
-Serves ``_build/html`` on 127.0.0.1 and checks every page: math rendered by the local
-MathJax, images loaded, no console error, no request to any other host. Then navigation
+Serves ``_build/html`` on 127.0.0.1 and checks every page at a desktop and a phone width:
+math rendered by the local MathJax, images loaded, no console error, no failed request,
+no request to any other host, and no sideways scrolling of the page. Then navigation
 (prev/next, sidebar), search, the exercise downloads, and full-page screenshots of the
-chapters in ``_build/screenshots/``. Needs a built book (`make book`) and
-``/usr/bin/chromium``; never downloads a browser.
+chapters at both widths in ``_build/screenshots/``. Needs a built book (`make book`) and
+``/usr/bin/chromium``; never downloads a browser. Fixtures and helpers are in browserkit.py; the
+reading checks of issue 13 (drawers, figures, phone width) are in test_reading.py.
 """
-import functools
-import http.server
-import sys
-import threading
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import nbformat
 import pytest
-import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import sitecheck  # noqa: E402
-
-SITE = sitecheck.SITE
-SHOTS = sitecheck.ROOT / "_build" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-SKIP_PAGES = {"search.html", "genindex.html"}
-NOT_PAGES = {"_static", "_images", "_downloads", "_sources", "mathjax"}
-
-
-def site_pages():
-    """Relative paths of the site's HTML pages (search and index pages excluded)."""
-    if not SITE.exists():
-        return ["(no site: run `make book` first)"]
-    return sorted(str(p.relative_to(SITE)) for p in SITE.rglob("*.html")
-                  if p.name not in SKIP_PAGES and not NOT_PAGES & set(p.relative_to(SITE).parts))
-
-
-def toc_pages():
-    """The pages in _toc.yml order, as site paths such as 'book/intro.html'."""
-    toc = yaml.safe_load((sitecheck.ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-    for part in toc.get("parts", []):
-        files += [c["file"] for c in part.get("chapters", [])]
-    return [f + ".html" for f in files]
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    """Static file handler that does not log every request."""
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(scope="session")
-def site_url():
-    """Base URL of _build/html served on 127.0.0.1 by a background thread."""
-    if not (SITE / "index.html").exists():
-        pytest.fail("no built book at %s: run `make book` first" % SITE)
-    handler = functools.partial(_Quiet, directory=str(SITE))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield "http://127.0.0.1:%d/" % server.server_address[1]
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """Debian's chromium, headless, launched by Playwright."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail("%s is missing: apt-get install chromium" % CHROMIUM)
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
-
-
-class Watched:
-    """A browser page whose requests leaving 127.0.0.1 are aborted and recorded,
-    and whose console errors and uncaught exceptions are recorded."""
-
-    def __init__(self, browser, site_url):
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
-        self.external, self.errors = [], []
-        host = urllib.parse.urlsplit(site_url).netloc
-        self.context.route("**/*", functools.partial(self._route, host))
-        self.page = self.context.new_page()
-        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
-        self.page.on("pageerror", lambda e: self.errors.append("uncaught: %s" % e))
-
-    def _route(self, host, route):
-        """Let requests to the local server through, abort and record the others."""
-        url = route.request.url
-        parts = urllib.parse.urlsplit(url)
-        if parts.scheme in ("http", "https", "ws", "wss") and parts.netloc != host:
-            self.external.append(url)
-            route.abort()
-        else:
-            route.continue_()
-
-    def close(self):
-        self.context.close()
-
-
-@pytest.fixture
-def watched(browser, site_url):
-    w = Watched(browser, site_url)
-    yield w
-    w.close()
-
-
-def wait_for_mathjax(page):
-    """Wait until MathJax (if the page loads it) has typeset everything."""
-    page.wait_for_function("() => !document.querySelector('script[src*=\"mathjax\"]')"
-                           " || (window.MathJax && MathJax.startup && MathJax.startup.promise)")
-    page.evaluate("() => window.MathJax && MathJax.startup && MathJax.startup.promise"
-                  " ? MathJax.startup.promise.then(() => true) : true")
+from browserkit import SITE, open_page, shot, site_pages, sitecheck, toc_pages
 
 
 @pytest.mark.parametrize("path", site_pages())
-def test_page(path, watched, site_url):
-    """Math rendered, images loaded, no console error, nothing fetched from elsewhere."""
-    page = watched.page
-    response = page.goto(site_url + path, wait_until="networkidle")
-    assert response is not None and response.ok, (
-        "%s: HTTP %s" % (path, response and response.status))
-    wait_for_mathjax(page)
+def test_page(path, at_width, site_url):
+    """Math rendered, images loaded, no console error or failed request, nothing fetched
+    from elsewhere, and the page itself never scrolls sideways."""
+    page = open_page(at_width, site_url, path)
     page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
     page.wait_for_function("() => Array.from(document.images).every(i => i.complete)")
     math = page.evaluate("() => document.querySelectorAll('.math').length")
@@ -137,16 +30,22 @@ def test_page(path, watched, site_url):
     errors = page.evaluate("() => document.querySelectorAll('mjx-merror').length")
     broken = page.evaluate("() => Array.from(document.images)"
                            ".filter(i => i.naturalWidth === 0).map(i => i.src)")
-    assert not watched.external, "%s requested other hosts: %s" % (path, watched.external)
-    assert not watched.errors, "%s: console errors: %s" % (path, watched.errors)
+    sideways = page.evaluate("() => document.documentElement.scrollWidth"
+                             " - document.documentElement.clientWidth")
+    icon = page.evaluate("() => document.querySelector('link[rel~=\"icon\"]')?.href || null")
+    where = "%s at %d px" % (path, at_width.width)
+    assert not at_width.external, "%s requested other hosts: %s" % (where, at_width.external)
+    assert not at_width.errors, "%s: console errors: %s" % (where, at_width.errors)
+    assert not at_width.failed, "%s: failed requests: %s" % (where, at_width.failed)
     if math:
-        assert page.locator("mjx-container").count() > 0, "%s: math not rendered" % path
-        assert rendered == math, "%s: %d of %d formulas rendered" % (path, rendered, math)
-    assert errors == 0, "%s: %d formulas with TeX errors" % (path, errors)
-    assert not broken, "%s: images that did not load: %s" % (path, broken)
+        assert page.locator("mjx-container").count() > 0, "%s: math not rendered" % where
+        assert rendered == math, "%s: %d of %d formulas rendered" % (where, rendered, math)
+    assert errors == 0, "%s: %d formulas with TeX errors" % (where, errors)
+    assert not broken, "%s: images that did not load: %s" % (where, broken)
+    assert sideways <= 0, "%s: the page scrolls %d px sideways" % (where, sideways)
+    assert icon, "%s has no favicon (the browser asks for /favicon.ico: a 404)" % where
     if Path(path).name.startswith("ch"):
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / (Path(path).stem + ".png")), full_page=True)
+        shot(page, "%s-%d" % (Path(path).stem, at_width.width), full_page=True)
 
 
 def page_path(page, site_url):
