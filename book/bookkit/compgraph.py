@@ -401,7 +401,7 @@ class Graph:
             except LayoutError as exc:      # too tight already: shrinking will not help
                 raise exc if error is None else LayoutError("%s (after shrinking to fit "
                                                             "%.1f in: %s)" % (exc, max_width,
-                                                                              error))
+                                                                              error)) from None
             if plan["size"][0] <= max_width + 1e-9:
                 return plan
             error = "%.2f in wide at %.2f in per unit" % (plan["size"][0], scale)

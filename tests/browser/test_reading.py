@@ -22,9 +22,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
-from browserkit import (DESKTOP, PHONE, SHOTS, Watched, chapter_pages, open_page, shot,
-                        toc_pages)
+from browserkit import DESKTOP, PHONE, SHOTS, Watched, chapter_pages, open_page, shot, toc_pages
 
 #: Smallest text in a figure as shown, CSS px (font size and height of its box).
 MIN_FONT_PX = 11.0

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from browserkit import SITE, open_page, shot, site_pages, sitecheck, toc_pages
 
 
