@@ -48,7 +48,7 @@ samples: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 
-test: setup book
+test: setup book lint
 	$(PY) -m pytest -q
 
 bench: setup
