@@ -7,7 +7,12 @@ import matplotlib
 import numpy as np
 import pytest
 
-from autograder.grading.reference import assignments, solution_path
+from autograder.grading.reference import (
+    assignments,
+    earlier_namespace,
+    is_earlier_layers,
+    solution_path,
+)
 from autograder.sandbox.inside.cells import strip_magics
 from autograder.toolkit import checks
 from autograder.toolkit.checks import ModifiedArgument, call_checked, guard_functions
@@ -142,8 +147,9 @@ def test_a_notebook_exported_as_one_script_is_guarded_too(capsys):
 def test_solution_notebooks_pass_their_public_checks_under_the_guard(name, capsys):
     """No false alarm: the reference solutions change no array argument in place."""
     nb = json.loads(solution_path(name).read_text(encoding="utf-8"))
-    namespace = {"__name__": "__main__"}
-    for i, cell in enumerate(c for c in nb["cells"] if c["cell_type"] == "code"):
+    namespace = {"__name__": "__main__", **earlier_namespace(nb)}   # earlier layers pasted
+    code = [c for c in nb["cells"] if c["cell_type"] == "code" and not is_earlier_layers(c)]
+    for i, cell in enumerate(code):
         source = "".join(cell["source"])
         if "toolkit" in cell["metadata"].get("tags", []):
             source = TOOLKIT                        # the toolkit as it is now

@@ -7,7 +7,13 @@ import pytest
 
 from autograder.course import release
 from autograder.course.samples import MARKERS, answer, solution_cells
-from autograder.grading.reference import ROOT, assignments, solution_path
+from autograder.grading.reference import (
+    ROOT,
+    assignments,
+    earlier_namespace,
+    is_earlier_layers,
+    solution_path,
+)
 
 ASSIGNMENTS = assignments()
 
@@ -139,7 +145,8 @@ def test_toolkit_has_no_line_that_looks_like_a_magic():
 # ---------------------------------------------------------------- public checks and grading agree
 
 def _cells_of(nb):
-    return [c for c in nb["cells"] if c["cell_type"] == "code"]
+    """The code cells an author runs (earlier chapters' stubs left out: see _namespace_of)."""
+    return [c for c in nb["cells"] if c["cell_type"] == "code" and not is_earlier_layers(c)]
 
 
 def _run_cells_like_jupyter(nb, stdout):
@@ -147,7 +154,7 @@ def _run_cells_like_jupyter(nb, stdout):
     with a grade_id, the value its last expression would display (None: nothing shown)."""
     import ast
     import contextlib
-    namespace, shown = {}, {}
+    namespace, shown = earlier_namespace(nb), {}     # the earlier layers, as if pasted in
     with contextlib.redirect_stdout(stdout):
         for cell in _cells_of(nb):
             tree = ast.parse("".join(cell["source"]))

@@ -56,11 +56,28 @@ def earlier_chapters(notebook):
     return names
 
 
+def is_earlier_layers(cell):
+    """True for a notebook cell that stands for earlier chapters' layers (their stubs)."""
+    return EARLIER_TAG in cell.get("metadata", {}).get("tags", [])
+
+
 def reference_sources(notebook):
     """The code-cell sources a reference runs: every code cell but ``earlier_layers``."""
-    kept = [c for c in notebook.get("cells", [])
-            if EARLIER_TAG not in c.get("metadata", {}).get("tags", [])]
+    kept = [c for c in notebook.get("cells", []) if not is_earlier_layers(c)]
     return cells.code_cells(json.dumps(dict(notebook, cells=kept)))
+
+
+def earlier_namespace(notebook, assignment=None):
+    """The definitions of the earlier chapters a notebook's ``earlier_layers`` cell names,
+    as a dict: what a solution notebook runs with (in place of the stubs), as a student's
+    notebook runs with the layers they pasted in."""
+    namespace = {}
+    for earlier in earlier_chapters(notebook):
+        if earlier == assignment:
+            raise RuntimeError("reference %s names itself as an earlier chapter" % assignment)
+        namespace.update({k: v for k, v in vars(load_reference(earlier)).items()
+                          if not k.startswith("__")})
+    return namespace
 
 
 @functools.lru_cache(maxsize=None)
@@ -73,11 +90,7 @@ def load_reference(assignment):
     """
     notebook = json.loads(solution_path(assignment).read_text(encoding="utf-8"))
     module = types.ModuleType("reference_%s" % assignment)
-    for earlier in earlier_chapters(notebook):
-        if earlier == assignment:
-            raise RuntimeError("reference %s names itself as an earlier chapter" % assignment)
-        module.__dict__.update({k: v for k, v in vars(load_reference(earlier)).items()
-                                if not k.startswith("__")})
+    module.__dict__.update(earlier_namespace(notebook, assignment))
     report = cells.run_cells(reference_sources(notebook), module.__dict__)
     errors = ["cell %d: %s" % (i + 1, err) for i, err in report if err]
     if errors:
