@@ -201,7 +201,12 @@ def read(notebook: Path, max_bytes: int = MAX_BYTES) -> tuple[str, str]:
                                       "allowed: clear its outputs (Kernel > Restart & Clear "
                                       "Output) and hand it in again."
                          % (size / 2**20, max_bytes / 2**20))
-    nb, note = parse(notebook.read_bytes())
+    return prepare(notebook.read_bytes())
+
+
+def prepare(data: bytes) -> tuple[str, str]:
+    """(JSON text to grade, note) from a notebook file's bytes; raises Unreadable."""
+    nb, note = parse(data)
     if not has_code(nb):
         raise Unreadable("empty", "The notebook has no code in it.")
     return json.dumps(nb), note
