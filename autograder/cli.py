@@ -200,6 +200,7 @@ class Stop:
 
     def __init__(self) -> None:
         self.signum: int | None = None
+        self.broken = False         # a pool process died under the grader
 
     def __call__(self, signum: int, frame: object) -> None:
         if self.signum is not None:       # a second Ctrl-C: stop at once
@@ -336,7 +337,14 @@ def run_pool(todo: list[tuple[Submission, str]], args: argparse.Namespace,
                 sub = pending.pop(future)
                 try:
                     score, most, status = future.result()
-                except Exception as error:      # a grader bug, or a pool process killed
+                except concurrent.futures.process.BrokenProcessPool:
+                    # a pool process was killed (by a stop signal sent to the whole job,
+                    # or from outside): nothing more can be graded in this run
+                    if stop.signum is None:
+                        stop.broken = True
+                        stop.signum = signal.SIGTERM
+                    break
+                except Exception as error:      # a bug of the grader on this submission
                     record_failure(args.out, sub, error)
                     score, most, status = 0, 0, "failed"
                 counts[status] += 1
@@ -382,10 +390,12 @@ def grade(args: argparse.Namespace) -> int:
     rows = results.write_grades(args.out)
     print(summary(counts, time.monotonic() - started), file=sys.stderr)
     if stop.signum is not None:
-        print("stopped by %s after %d of %d submission(s); grades.csv has what is done. "
-              "Resume with:\n  %s" % (signal.Signals(stop.signum).name, sum(counts.values()),
-                                      len(todo), resume_command(args.argv)), file=sys.stderr)
-        return 128 + stop.signum
+        why = "a grading process was killed" if stop.broken else \
+            "stopped by %s" % signal.Signals(stop.signum).name
+        print("%s after %d of %d submission(s); grades.csv has what is done. Resume with:\n"
+              "  %s" % (why, sum(counts.values()), len(todo), resume_command(args.argv)),
+              file=sys.stderr)
+        return 1 if stop.broken else 128 + stop.signum
     publish(args, args.out, rows)
     print(results.table(rows) if rows else "no submissions found under %s" % args.path)
     return 0
