@@ -225,3 +225,47 @@ def test_shards_merged_equal_one_run_and_a_regrade_gives_the_same_scores(tmp_pat
         a, b = (json.loads((tmp_path / o / path.relative_to(tmp_path / "whole"))
                            .read_text()) for o in ("whole", "again"))
         assert [t["output"] for t in a["tests"]] == [t["output"] for t in b["tests"]]
+
+
+def test_a_notebook_that_hangs_is_timed_out_and_the_others_graded(tmp_path):
+    course(tmp_path, quick=1, hanging=1, good=1)
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", "submitted", "--out",
+                           "graded", "--jobs", "2", "--timeout", "1"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=600, env=env())
+    assert done.returncode == 0, done.stderr
+    rows = {r["student"]: r for r in csv.DictReader(open(tmp_path / "graded" / "grades.csv"))}
+    assert rows["h_hang0"]["status"] == "timed out"
+    assert rows["g_good0"]["status"] == "graded"
+    assert rows["a_quick0"]["status"] == "unreadable"
+    record = json.loads((tmp_path / "graded" / "h_hang0" / NAME / "results.json").read_text())
+    assert "took longer than 1 s" in record["output"]
+    assert "1 timed out" in done.stderr
+
+
+class FakeTerminal:
+    def __init__(self, tty):
+        self.text, self.tty = "", tty
+
+    def isatty(self):
+        return self.tty
+
+    def write(self, text):
+        self.text += text
+
+    def flush(self):
+        pass
+
+
+@pytest.mark.parametrize("tty", [True, False], ids=["terminal", "log"])
+def test_progress_counts_rate_and_time_left(tty):
+    stream = FakeTerminal(tty)
+    progress = cli.Progress(4, stream)
+    for i in range(2):
+        progress.update(submissions.Submission("s%d" % i, NAME, None, None), 3, 17, "graded")
+    progress.close()
+    lines = stream.text.split("\r" if tty else "\n")
+    assert "[2/4]" in stream.text and "/s, " in stream.text and " left: s1 ch01_gates: 3/17" \
+        in stream.text
+    assert stream.text.count("\n") == (1 if tty else 2) and len(lines) >= 2
+    assert cli.default_jobs() == len(os.sched_getaffinity(0))
+    assert cli.clock(3725) == "1h02m" and cli.clock(185) == "3m05s"
