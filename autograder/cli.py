@@ -498,4 +498,7 @@ def main(argv: list[str] | None = None) -> int:
     except (sandbox.SandboxUnavailable, FileNotFoundError, late.ConfigError) as error:
         print("error: %s" % error, file=sys.stderr)
         return 2
+    except KeyboardInterrupt:       # Ctrl-C before grading started: nothing to write
+        print("interrupted before grading started", file=sys.stderr)
+        return 130
     return 1
