@@ -101,8 +101,32 @@ def timed_out(record: dict) -> bool:
         "did not return within" in t.get("output", "") for t in record.get("tests", []))
 
 
+class SubmissionDeadline(BaseException):
+    """A submission took longer than --submission-timeout in all (a BaseException, so that
+    no ``except Exception`` of a hidden test mistakes it for the student's error)."""
+
+
+def within(seconds: float, function, *args):
+    """function(*args), interrupted by SubmissionDeadline after ``seconds`` (main thread
+    only: elsewhere, or for 0 seconds, without a deadline)."""
+    def ring(signum, frame):
+        raise SubmissionDeadline()
+    try:
+        previous = signal.signal(signal.SIGALRM, ring)
+    except ValueError:                  # not the main thread
+        return function(*args)
+    if seconds > 0:
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return function(*args)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def grade_record(sub: Submission, limits: sandbox.Limits, sandboxed: bool,
-                 policy: late.Policy, max_bytes: int) -> tuple[dict, str, list[str]]:
+                 policy: late.Policy, max_bytes: int,
+                 deadline: float = 0) -> tuple[dict, str, list[str]]:
     """(results dict, status, notes) of one submission."""
     started = time.monotonic()
     notes = [sub.note] if sub.note else []
@@ -118,7 +142,13 @@ def grade_record(sub: Submission, limits: sandbox.Limits, sandboxed: bool,
     except submissions.Unreadable as bad:
         return runner.unreadable(tests, str(bad), started), bad.status, notes
     notes += [read_note] if read_note else []
-    record = runner.grade_notebook(text, sub.assignment, limits, sandboxed)
+    try:
+        record = within(deadline, runner.grade_notebook, text, sub.assignment, limits,
+                        sandboxed)
+    except SubmissionDeadline:
+        message = ("Grading stopped after %g s for the whole notebook (calls that hang or "
+                   "run slowly, again and again); nothing could be scored." % deadline)
+        return runner.unreadable(tests, message, started), "timed out", notes
     status = "timed out" if timed_out(record) else "graded"
     final, lateness, late_status, late_note = late.assess(policy, sub.assignment, sub.folder,
                                                           record["score"])
@@ -130,9 +160,10 @@ def grade_record(sub: Submission, limits: sandbox.Limits, sandboxed: bool,
 
 def grade_one(sub: Submission, out: str | Path, limits: sandbox.Limits, sandboxed: bool,
               policy: late.Policy = late.Policy(due={}), key: str = "",
-              max_bytes: int = submissions.MAX_BYTES) -> tuple[float, float, str]:
+              max_bytes: int = submissions.MAX_BYTES,
+              deadline: float = 0) -> tuple[float, float, str]:
     """Grade one submission and write its results.json; returns (score, max, status)."""
-    record, status, notes = grade_record(sub, limits, sandboxed, policy, max_bytes)
+    record, status, notes = grade_record(sub, limits, sandboxed, policy, max_bytes, deadline)
     note = "; ".join(n for n in notes if n)
     record.setdefault("raw_score", record["score"])
     record.update(student=sub.student, assignment=sub.assignment, key=key, note=note,
@@ -291,9 +322,10 @@ def resume_command(argv: list[str]) -> str:
 
 # ---------------------------------------------------------------- the commands
 
-def settings(limits: sandbox.Limits, sandboxed: bool, max_bytes: int) -> str:
+def settings(limits: sandbox.Limits, sandboxed: bool, max_bytes: int,
+             deadline: float = 0) -> str:
     """The options that change a grade (part of the --resume key)."""
-    return repr((limits, sandboxed, max_bytes))
+    return repr((limits, sandboxed, max_bytes, deadline))
 
 
 def plan(args: argparse.Namespace, policy: late.Policy, limits: sandbox.Limits,
@@ -303,7 +335,8 @@ def plan(args: argparse.Namespace, policy: late.Policy, limits: sandbox.Limits,
              if in_shard(s, args.shard)]
     todo, skipped = [], 0
     for sub in found:
-        key = submission_key(sub, settings(limits, sandboxed, args.max_mb << 20), policy)
+        key = submission_key(sub, settings(limits, sandboxed, args.max_mb << 20,
+                                           args.submission_timeout), policy)
         if args.resume and is_done(args.out, sub, key):
             skipped += 1
         else:
@@ -358,13 +391,14 @@ def run_pool(todo: list[tuple[Submission, str]], args: argparse.Namespace,
     return counts
 
 
-def publish(args: argparse.Namespace, out: str | Path, rows: list[dict]) -> None:
-    """Hook called with grades.csv's rows after ``grade`` and ``merge``: where scores go
-    next (nbgrader's gradebook, when grading inside a course directory). Nothing yet."""
+def publish(args: argparse.Namespace) -> None:
+    """Hook called after ``grade`` (unless stopped) and after ``merge``, once ARGS.out holds
+    every results.json and grades.csv: where scores go next (nbgrader's gradebook, feedback
+    pages). Nothing yet."""
 
 
-def grade(args: argparse.Namespace) -> int:
-    """The ``grade`` command."""
+def sandbox_for(args: argparse.Namespace) -> tuple[sandbox.Limits, bool]:
+    """The limits and whether to sandbox, self-tested; raises SandboxUnavailable."""
     sandboxed = not args.no_sandbox
     if sandboxed:
         sandbox.check_bwrap()
@@ -372,8 +406,14 @@ def grade(args: argparse.Namespace) -> int:
         print("warning: --no-sandbox: students' code runs unprotected", file=sys.stderr)
     limits = sandbox.Limits(memory_mb=args.memory_mb, call_timeout=args.timeout,
                             cell_timeout=args.timeout)
-    policy = late.load_policy(late.find_config(args.config, args.path))
     sandbox.self_test(limits, sandboxed)
+    return limits, sandboxed
+
+
+def grade(args: argparse.Namespace) -> int:
+    """The ``grade`` command."""
+    limits, sandboxed = sandbox_for(args)
+    policy = late.load_policy(late.find_config(args.config, args.path))
     todo, skipped = plan(args, policy, limits, sandboxed)
     Path(args.out).mkdir(parents=True, exist_ok=True)
     print("grading %d submission(s) with %d job(s)%s%s%s" % (
@@ -382,7 +422,8 @@ def grade(args: argparse.Namespace) -> int:
         ", %d unchanged since the last run" % skipped if args.resume else ""), file=sys.stderr)
     preload(todo)
     job = functools.partial(grade_one, out=args.out, limits=limits, sandboxed=sandboxed,
-                            policy=policy, max_bytes=args.max_mb << 20)
+                            policy=policy, max_bytes=args.max_mb << 20,
+                            deadline=args.submission_timeout)
     stop = Stop()
     stop.install()
     started = time.monotonic()
@@ -396,7 +437,7 @@ def grade(args: argparse.Namespace) -> int:
               "  %s" % (why, sum(counts.values()), len(todo), resume_command(args.argv)),
               file=sys.stderr)
         return 1 if stop.broken else 128 + stop.signum
-    publish(args, args.out, rows)
+    publish(args)
     print(results.table(rows) if rows else "no submissions found under %s" % args.path)
     return 0
 
@@ -412,7 +453,7 @@ def merge(args: argparse.Namespace) -> int:
         print("warning: %s is in several parts with different results; kept the last"
               % key, file=sys.stderr)
     rows = results.write_grades(args.out)
-    publish(args, args.out, rows)
+    publish(args)
     print(results.table(rows) if rows else "no results found in %s" % " ".join(args.parts))
     return 0
 
@@ -460,6 +501,9 @@ def add_grade_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser
                    help="seconds allowed for one call or one cell (default 10)")
     g.add_argument("--memory-mb", type=int, default=1024,
                    help="address-space limit of the sandbox in MiB (default 1024)")
+    g.add_argument("--submission-timeout", type=float, default=300.0,
+                   help="seconds allowed for grading one notebook in all, 0 for no limit "
+                        "(default 300); past it the status is \"timed out\"")
     g.add_argument("--max-mb", type=int, default=submissions.MAX_BYTES >> 20,
                    help="refuse notebooks larger than this, in MiB (default %d)"
                    % (submissions.MAX_BYTES >> 20))

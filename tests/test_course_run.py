@@ -273,3 +273,29 @@ def test_progress_counts_rate_and_time_left(tty):
     assert stream.text.count("\n") == (1 if tty else 2) and len(lines) >= 2
     assert cli.default_jobs() == len(os.sched_getaffinity(0))
     assert cli.clock(3725) == "1h02m" and cli.clock(185) == "3m05s"
+
+
+def test_a_notebook_slow_in_every_function_stops_at_the_submission_deadline(tmp_path):
+    from autograder.course.samples import solution_cells
+    names = list(solution_cells(json.loads(solution_path(NAME).read_text())))
+    slow = "".join("def %s(*args, **kwargs):\n    while True:\n        pass\n\n" % n
+                   for n in names)
+    nb = json.loads(notebook())
+    nb["cells"].append({"cell_type": "code", "metadata": {}, "outputs": [],
+                        "execution_count": None, "source": slow})
+    folder = tmp_path / "submitted" / "slow" / NAME
+    folder.mkdir(parents=True)
+    (folder / (NAME + ".ipynb")).write_text(json.dumps(nb))
+    course(tmp_path, quick=0, good=1)
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", "submitted", "--out",
+                           "graded", "--jobs", "2", "--timeout", "1",
+                           "--submission-timeout", "4"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=600, env=env())
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - started < 30
+    rows = {r["student"]: r for r in csv.DictReader(open(tmp_path / "graded" / "grades.csv"))}
+    assert rows["slow"]["status"] == "timed out" and rows["slow"]["score"] == "0"
+    assert rows["g_good0"]["status"] == "graded" and rows["g_good0"]["score"] != "0"
+    record = json.loads((tmp_path / "graded" / "slow" / NAME / "results.json").read_text())
+    assert "Grading stopped after 4 s" in record["output"]
