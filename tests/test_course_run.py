@@ -299,3 +299,16 @@ def test_a_notebook_slow_in_every_function_stops_at_the_submission_deadline(tmp_
     assert rows["g_good0"]["status"] == "graded" and rows["g_good0"]["score"] != "0"
     record = json.loads((tmp_path / "graded" / "slow" / NAME / "results.json").read_text())
     assert "Grading stopped after 4 s" in record["output"]
+
+
+def test_merge_reports_a_submission_graded_differently_in_two_parts(tmp_path):
+    from autograder.grading import results
+    for part, score in (("p1", 3), ("p2", 5)):
+        results.write_results(tmp_path / part, "ana maría", NAME,
+                              {"score": score, "tests": [], "output": ""}, "graded")
+    results.write_results(tmp_path / "p1", "bo", NAME, {"score": 1, "tests": []}, "graded")
+    assert results.merge([tmp_path / "p1", tmp_path / "p2"], tmp_path / "all") == [
+        "ana maría/%s" % NAME]
+    rows = results.write_grades(tmp_path / "all")
+    assert [(r["student"], r["score"]) for r in rows] == [("ana maría", 5), ("bo", 1)]
+    assert not list((tmp_path / "all").rglob("*.tmp"))
