@@ -136,7 +136,7 @@ def grade_record(sub: Submission, limits: sandbox.Limits, sandboxed: bool,
     tests = runner.hidden_tests(sub.assignment)
     if sub.status or sub.notebook is None:
         message = sub.note or "No notebook found (expected %s.ipynb)." % sub.assignment
-        return runner.unreadable(tests, message, started), sub.status or "no notebook", []
+        return runner.unreadable(tests, message, started), sub.status or "no notebook", notes
     try:
         text, read_note = submissions.read(sub.notebook, max_bytes)
     except submissions.Unreadable as bad:

@@ -166,6 +166,8 @@ def test_each_bad_submission_has_its_status_and_says_why(graded, student, status
     assert done.returncode == 0, done.stderr
     assert rows[student]["status"] == status and rows[student]["score"] == "0"
     assert words in result(course, student)["output"]
+    if status in ("ambiguous", "no notebook"):
+        assert words in rows[student]["note"]
 
 
 def test_good_submissions_beside_the_bad_ones_are_graded_in_full(graded):
