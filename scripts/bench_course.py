@@ -1,6 +1,7 @@
 """Benchmark a whole course: N students x every chapter, this grader and stock nbgrader.
 
-Usage: ``python scripts/bench_course.py [--students N] [--nbgrader M] [--jobs J]``
+Usage: ``python scripts/bench_course.py [--students N] [--nbgrader M] [--jobs J]
+[--chapters NAME...]``
 (``make bench-course``). It writes N students' submissions of every chapter in
 nbgrader's layout (cycling complete, partial, untouched and broken notebooks made by
 ``autograder.course.samples``), grades them all with ``python -m autograder grade``
@@ -119,8 +120,9 @@ def main():
     p.add_argument("--students", type=int, default=40)
     p.add_argument("--nbgrader", type=int, default=3, help="students graded by nbgrader")
     p.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)))
+    p.add_argument("--chapters", nargs="*", help="only these assignments (default: all)")
     args = p.parse_args()
-    names = assignments()
+    names = args.chapters or assignments()
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
         submitted = scratch / "submitted"
