@@ -7,7 +7,7 @@ SAMPLES := _build/samples
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: all setup system-deps exercises book samples lint test bench clean
+.PHONY: all setup system-deps exercises book samples lint test bench bench-course clean
 
 all: setup book samples
 
@@ -53,6 +53,10 @@ test: setup book lint
 
 bench: setup
 	$(PY) scripts/bench_grading.py
+
+# N students x every chapter with this grader, a sample with stock nbgrader (STUDENTS=40)
+bench-course: setup
+	$(PY) scripts/bench_course.py --students $(or $(STUDENTS),40)
 
 clean:
 	rm -rf _build

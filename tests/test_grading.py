@@ -115,8 +115,9 @@ def test_cli_grades_a_submitted_folder(tmp_path):
     assert all(set(t) >= {"name", "score", "max_score", "output", "visibility"}
                for t in result["tests"])
     assert "grading %d submission" % (len(rows)) in done.stderr
-    again = run_cli("grade", str(submitted), "--out", str(out), "--resume")
+    again = run_cli("grade", str(submitted), "--out", str(out), "--resume", "--timeout", "3")
     assert "grading 0 submission" in again.stderr and again.returncode == 0
+    assert by[("zed", "ch01_gates")]["status"] == "unreadable"
 
 
 def test_cli_grades_one_notebook_and_fails_only_for_its_own_errors(tmp_path):
