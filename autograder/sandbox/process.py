@@ -30,6 +30,7 @@ from typing import Any
 
 from autograder.sandbox import seccomp
 from autograder.sandbox.inside import wire
+from autograder.sandbox.inside.wire import redact_error
 
 HERE = Path(__file__).resolve().parent
 INSIDE_DIR = HERE / "inside"      # the files that run inside the sandbox
@@ -125,7 +126,7 @@ def load_notebook(worker: Worker, sources: Sequence[str], limits: Limits) -> dic
     for item in report if type(report) is list else []:
         if (type(item) is list and len(item) == 2 and type(item[0]) is int
                 and 0 <= item[0] < len(sources) and item[1]):
-            errors[item[0]] = str(item[1])[:300]
+            errors[item[0]] = redact_error(str(item[1]))
     return errors
 
 
