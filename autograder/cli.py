@@ -95,9 +95,43 @@ def grade(args: argparse.Namespace) -> int:
             score, most, status = future.result()
             print("[%d/%d] %s %s: %s/%s (%s)" % (done, total, student, assignment,
                                                 score, most, status), file=sys.stderr)
+    publish(args)
     rows = results.write_grades(args.out)
     print(results.table(rows) if rows else "no submissions found under %s" % args.path)
     return 0
+
+
+def publish(args: argparse.Namespace) -> None:
+    """After grading: a feedback page per submission and, in an nbgrader course directory
+    (``--course``, or found from the current directory), the scores in its gradebook."""
+    from autograder.course import feedback, gradebook
+    course = Path(args.course) if args.course else gradebook.find_course()
+    if args.course and not (course / gradebook.CONFIG).is_file():
+        raise FileNotFoundError("%s is not an nbgrader course directory (no %s)"
+                                % (course, gradebook.CONFIG))
+    db_url, folder = None, Path(args.out) / "feedback"
+    if course is not None and not args.no_gradebook:
+        try:
+            db_url, folder = gradebook.course_settings(course)
+        except ImportError:
+            print("warning: nbgrader is not installed: scores not written to the gradebook of "
+                  "%s (pip install nbgrader)" % course, file=sys.stderr)
+    if args.feedback:
+        folder = Path(args.feedback)
+    graded = []
+    for path in sorted(Path(args.out).glob("*/*/results.json")):
+        student, assignment = path.parent.parent.name, path.parent.name
+        record = results.read_results(path)
+        graded.append((student, assignment, record))
+        if assignment in assignments():
+            feedback.write_feedback(folder, student, assignment, record)
+    print("feedback pages in %s" % folder, file=sys.stderr)
+    if db_url is not None:
+        known = [g for g in graded if g[1] in assignments()]
+        for problem in gradebook.write_scores(db_url, known):
+            print("warning: %s" % problem, file=sys.stderr)
+        print("%d submission(s) written to the gradebook %s" % (len(known), db_url),
+              file=sys.stderr)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -118,6 +152,12 @@ def parser() -> argparse.ArgumentParser:
                    help="seconds allowed for one call or one cell (default 10)")
     g.add_argument("--memory-mb", type=int, default=1024,
                    help="address-space limit of the sandbox in MiB (default 1024)")
+    g.add_argument("--course", help="nbgrader course directory whose gradebook gets the scores "
+                   "(default: the one holding the current directory, if any)")
+    g.add_argument("--no-gradebook", action="store_true",
+                   help="do not write scores into nbgrader's gradebook")
+    g.add_argument("--feedback", help="folder for the feedback pages (default: the course's "
+                   "feedback/, else OUT/feedback)")
     return p
 
 
