@@ -18,7 +18,13 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from autograder.sandbox.inside.wire import MAX_WARNING_CHARS, Kind, redact, redact_error
+from autograder.sandbox.inside.wire import (
+    MAX_WARNING_CHARS,
+    SAFE_ERRORS,
+    Kind,
+    redact,
+    redact_error,
+)
 from autograder.sandbox.session import CallResult
 from autograder.toolkit.checks import CheckFailure
 
@@ -111,8 +117,10 @@ def redacted(result: CallResult) -> CallResult:
     message = result.message
     if result.kind in STUDENT_TEXT:
         message = redact_error(message)
-    notes = tuple(dataclasses.replace(w, message=redact(w.message, MAX_WARNING_CHARS))
-                  for w in result.warnings)
+    notes = tuple(dataclasses.replace(
+        w, message=redact(w.message, MAX_WARNING_CHARS),
+        category=w.category if w.category in SAFE_ERRORS else "a warning")
+        for w in result.warnings)
     return dataclasses.replace(result, message=message, warnings=notes)
 
 
