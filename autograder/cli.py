@@ -72,14 +72,7 @@ def is_done(out: str | Path, student: str, assignment: str, notebook: Path | Non
 
 def grade(args: argparse.Namespace) -> int:
     """The ``grade`` command."""
-    sandboxed = not args.no_sandbox
-    if sandboxed:
-        sandbox.check_bwrap()
-    else:
-        print("warning: --no-sandbox: students' code runs unprotected", file=sys.stderr)
-    limits = sandbox.Limits(memory_mb=args.memory_mb, call_timeout=args.timeout,
-                            cell_timeout=args.timeout)
-    sandbox.self_test(limits, sandboxed)
+    limits, sandboxed = sandbox_for(args)
     todo = find_submissions(args.path, args.assignment)
     if args.resume:
         todo = [s for s in todo if not is_done(args.out, *s)]
@@ -99,6 +92,21 @@ def grade(args: argparse.Namespace) -> int:
     rows = results.write_grades(args.out)
     print(results.table(rows) if rows else "no submissions found under %s" % args.path)
     return 0
+
+
+def sandbox_for(args: argparse.Namespace) -> tuple[sandbox.Limits, bool]:
+    """The limits and sandbox of ``--sandbox`` (``--no-sandbox`` is ``--sandbox none``),
+    self-tested; raises SandboxUnavailable saying what to do."""
+    limits = sandbox.Limits(memory_mb=args.memory_mb, call_timeout=args.timeout,
+                            cell_timeout=args.timeout, user=args.sandbox_user)
+    requested = "none" if args.no_sandbox else args.sandbox
+    if requested == "none":
+        print("warning: no sandbox: students' code runs unprotected", file=sys.stderr)
+    limits, sandboxed = sandbox.choose_sandbox(
+        requested, limits, say=lambda text: print("warning: %s" % text, file=sys.stderr))
+    if sandboxed:
+        print("sandbox: %s" % limits.sandbox, file=sys.stderr)
+    return limits, sandboxed
 
 
 def publish(args: argparse.Namespace) -> None:
@@ -134,6 +142,17 @@ def publish(args: argparse.Namespace) -> None:
               file=sys.stderr)
 
 
+def add_sandbox_options(p: argparse.ArgumentParser) -> None:
+    """--sandbox and --sandbox-user (also used by the Gradescope runner)."""
+    p.add_argument("--sandbox", choices=("auto", "bwrap", "user", "none"), default="auto",
+                   help="bwrap: bubblewrap; user: an unprivileged user with the same limits "
+                   "and syscall filter, for containers without namespaces (needs root); "
+                   "none: no sandbox; auto (default): bwrap if it works here, else user as "
+                   "root, else stop")
+    p.add_argument("--sandbox-user", default="nobody",
+                   help="user mode: the unprivileged user (name or uid; default nobody)")
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser."""
     p = argparse.ArgumentParser(prog="backprop-grader",
@@ -148,6 +167,7 @@ def parser() -> argparse.ArgumentParser:
                    help="skip submissions whose results.json is newer than the notebook")
     g.add_argument("--no-sandbox", action="store_true",
                    help="run students' code without bubblewrap (trusted notebooks only)")
+    add_sandbox_options(g)
     g.add_argument("--timeout", type=float, default=10.0,
                    help="seconds allowed for one call or one cell (default 10)")
     g.add_argument("--memory-mb", type=int, default=1024,

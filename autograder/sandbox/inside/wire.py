@@ -165,17 +165,27 @@ def loads(line: bytes) -> dict:
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|\b(?:nan|inf|NaN|Inf)\b")
 ARRAY = re.compile(r"(?:array)?[\[(][#\s,.;:…\[\]()]*[\])]")
 QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,39}")   # a quoted name stays: 'add_backward'
+
+
+def _quoted(match: "re.Match[str]") -> str:
+    """A quoted name (at most two digits) as it is; any other quoted text as '…'."""
+    inner = match.group()[1:-1]
+    if NAME.fullmatch(inner) and sum(c.isdigit() for c in inner) <= 2:
+        return match.group()
+    return "'…'"
 
 
 def redact(text: Any, limit: int = 200) -> str:
     """Untrusted text with everything that could carry data taken out, for feedback.
 
     One line, every number (``12345.678``, ``1e-3``, ``nan``) replaced by ``#``, quoted
-    strings by ``'…'``, and what is left of printed arrays (``[# # #]``) by ``[…]``; at
-    most ``limit`` characters. Words stay, so "could not broadcast shapes" still reads.
+    strings by ``'…'`` (unless a name: ``'add_backward'``), and what is left of printed
+    arrays (``[# # #]``) by ``[…]``; at most ``limit`` characters.
+    Words stay, so "could not broadcast shapes" still reads.
     """
     text = " ".join(str(text).split())
-    text = QUOTED.sub("'…'", text)
+    text = QUOTED.sub(_quoted, text)
     text = NUMBER.sub("#", text)
     text = ARRAY.sub(lambda m: "[…]" if "#" in m.group() or "…" in m.group() else m.group(),
                      text)

@@ -31,6 +31,7 @@ from typing import Any, BinaryIO
 
 import cells
 import checks
+import confine
 import wire
 from wire import Kind
 
@@ -178,7 +179,9 @@ def answer_line(answer: dict) -> bytes:
 
 
 def main() -> None:
-    """Serve requests until stdin closes."""
+    """Serve requests until stdin closes (first confining itself when asked to: see
+    ``confine.py``)."""
+    confine.confine(sys.argv)
     requests, answers = open_channels()
     namespace: dict[str, Any] = {"__name__": "__main__"}
 
