@@ -5,6 +5,7 @@ recognizable number; each notebook tries one channel to carry it into the feedba
 import html
 import json
 
+import lockdown
 import numpy as np
 import pytest
 
@@ -18,7 +19,6 @@ from autograder.toolkit.checks import check_close
 NAME = "ch01_gates"
 SECRET = 12345.678
 FAST = Limits(call_timeout=3, cell_timeout=3)
-MODES = ["bwrap"]
 
 
 def planted(student, reference, rng):
@@ -73,7 +73,16 @@ def leaked(text):
             if s in text]
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.fixture(scope="module", params=["bwrap", "user"])
+def mode(request):
+    """Both sandboxes (user mode with the repository's secrets locked to root)."""
+    if request.param == "bwrap":
+        yield "bwrap"
+        return
+    with lockdown.locked():
+        yield "user"
+
+
 @pytest.mark.parametrize("channel", sorted(CHANNELS))
 def test_no_hidden_input_reaches_results_or_feedback(monkeypatch, channel, mode):
     record = grade(monkeypatch, CHANNELS[channel], mode)
