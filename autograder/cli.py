@@ -178,7 +178,25 @@ def parser() -> argparse.ArgumentParser:
                    help="do not write scores into nbgrader's gradebook")
     g.add_argument("--feedback", help="folder for the feedback pages (default: the course's "
                    "feedback/, else OUT/feedback)")
+    gs = sub.add_parser("gradescope", help="build the Gradescope autograder zip")
+    gs.add_argument("--out", required=True, help="the zip to write (e.g. autograder.zip)")
+    gs.add_argument("--assignment", action="append", dest="assignments", metavar="NAME",
+                    help="an assignment the zip grades (repeat; default: all)")
+    gs.add_argument("--config", help="gradescope.json settings: visibility per test, "
+                    "sandbox, limits (see autograder/course/gradescope.py)")
     return p
+
+
+def gradescope_zip(args: argparse.Namespace) -> int:
+    """The ``gradescope`` command."""
+    from autograder.course import gradescope
+    try:
+        path = gradescope.build_zip(args.out, args.assignments, args.config)
+    except (gradescope.ConfigError, OSError, ValueError) as error:
+        print("error: %s" % error, file=sys.stderr)
+        return 2
+    print("wrote %s: upload it as the assignment's autograder on Gradescope" % path)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -191,4 +209,6 @@ def main(argv: list[str] | None = None) -> int:
         except (sandbox.SandboxUnavailable, FileNotFoundError) as error:
             print("error: %s" % error, file=sys.stderr)
             return 2
+    if args.command == "gradescope":
+        return gradescope_zip(args)
     return 1
