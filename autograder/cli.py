@@ -105,6 +105,9 @@ def sandbox_for(args: argparse.Namespace) -> tuple[sandbox.Limits, bool]:
     limits, sandboxed = sandbox.choose_sandbox(
         requested, limits, say=lambda text: print("warning: %s" % text, file=sys.stderr))
     if sandboxed:
+        submitted = Path(args.path)
+        some = [submitted] if submitted.is_file() else sorted(submitted.glob("*/*/*.ipynb"))[:3]
+        sandbox.process.check_private(limits, some, "the submissions")
         print("sandbox: %s" % limits.sandbox, file=sys.stderr)
     return limits, sandboxed
 

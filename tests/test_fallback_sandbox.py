@@ -6,8 +6,11 @@ student's code can and cannot do in it.
 """
 import dataclasses
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import lockdown
 import pytest
@@ -142,3 +145,27 @@ def test_cli_grades_in_user_mode(tmp_path):
     from autograder.grading import runner
     row = [line for line in done.stdout.splitlines() if "ch02_logistic" in line][0]
     assert " %d " % runner.max_score("ch02_logistic") in " %s " % row
+
+
+def test_cli_user_mode_refuses_readable_submissions(tmp_path):
+    """A worker running as the same user as every other could read (and run) a classmate's
+    notebook: user mode wants the submissions readable by root only."""
+    folder = Path(tempfile.mkdtemp(prefix="submitted-", dir="/tmp"))
+    try:
+        os.chmod(folder, 0o755)
+        target = folder / "ann" / "ch01_gates"
+        target.mkdir(parents=True)
+        shutil.copyfile(solution_path("ch01_gates"), target / "ch01_gates.ipynb")
+        os.chmod(folder / "ann", 0o755)
+        with lockdown.locked():
+            done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(folder),
+                                   "--out", str(tmp_path / "o"), "--sandbox", "user"], cwd=ROOT,
+                                  capture_output=True, text=True, timeout=600)
+            assert done.returncode == 2 and "can read the submissions" in done.stderr
+            os.chmod(folder, 0o700)
+            done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(folder),
+                                   "--out", str(tmp_path / "o"), "--sandbox", "user"], cwd=ROOT,
+                                  capture_output=True, text=True, timeout=600)
+            assert done.returncode == 0, done.stderr
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

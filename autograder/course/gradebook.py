@@ -221,9 +221,9 @@ def write_scores(db_url: str, entries: Iterable[tuple[str, str, dict[str, Any]]]
             ensure_assignment(gb, assignment, notebook)
             gb.update_or_create_student(student)
             try:
-                submission = gb.find_submission(assignment, student)
+                gb.find_submission(assignment, student)
             except MissingEntry:
-                submission = gb.add_submission(assignment, student)
+                gb.add_submission(assignment, student)
             written = 0
             for cell_id, (score, _) in scores.items():
                 try:
@@ -241,7 +241,6 @@ def write_scores(db_url: str, entries: Iterable[tuple[str, str, dict[str, Any]]]
                 problems.append("%s/%s: the gradebook's notebook %s has none of our grade "
                                 "cells (regenerate the assignment from the current "
                                 "solutions)" % (student, assignment, notebook))
-            del submission
             gb.db.commit()
     return problems
 

@@ -348,6 +348,18 @@ def readable_secrets(limits: Limits, paths: Sequence[Path]) -> list[str]:
     return done.stdout.split()
 
 
+def check_private(limits: Limits, paths: Sequence[Path], what: str) -> None:
+    """In user mode, raise SandboxUnavailable when the unprivileged user can read one of
+    ``paths`` (e.g. other students' submissions: a worker could run a classmate's code)."""
+    if limits.sandbox != "user" or not paths:
+        return
+    exposed = readable_secrets(limits, paths)
+    if exposed:
+        raise SandboxUnavailable("user mode: the user %r can read %s (%s); make them readable "
+                                 "by root only (e.g. chmod 0700 on their folder)"
+                                 % (limits.user, what, exposed[0]))
+
+
 def secret_files() -> list[Path]:
     """Files a user-mode worker must not read: a hidden test and a reference solution."""
     from autograder.grading.reference import SOLUTIONS

@@ -31,7 +31,6 @@ from typing import Any, BinaryIO
 
 import cells
 import checks
-import confine
 import wire
 from wire import Kind
 
@@ -181,6 +180,7 @@ def answer_line(answer: dict) -> bytes:
 def main() -> None:
     """Serve requests until stdin closes (first confining itself when asked to: see
     ``confine.py``)."""
+    import confine  # only a worker process confines itself (local.py runs call())
     confine.confine(sys.argv)
     requests, answers = open_channels()
     namespace: dict[str, Any] = {"__name__": "__main__"}
