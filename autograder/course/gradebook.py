@@ -161,8 +161,8 @@ def course_settings(course: str | Path) -> tuple[str, Path]:
     return coursedir.db_url, Path(coursedir.root) / coursedir.feedback_directory
 
 
-def _notebook_cells(assignment: str) -> list[tuple[str, float]]:
-    """[(grade cell id, points)] of the packaged solution notebook (nbgrader metadata)."""
+def _notebook_cells(assignment: str) -> list[tuple[str, float, str]]:
+    """[(grade cell id, points, cell type)] of our solution notebook (nbgrader metadata)."""
     import json
 
     from autograder.grading.reference import solution_path
