@@ -41,6 +41,30 @@ def hidden_tests(assignment: str) -> list[HiddenTest]:
     return testkit.collect(module)
 
 
+def graded_functions(assignment: str) -> list[str]:
+    """Names of the student's functions the hidden tests call, in the order first called.
+
+    Found by running every hidden test with the reference standing in for the student and
+    recording which of its functions are looked up (a test may call ``student.f`` directly
+    or ``getattr(student, name)``).
+    """
+    reference = load_reference(assignment)
+    called: list[str] = []
+
+    class Recorder:
+        def __getattr__(self, name: str) -> Any:
+            if name.startswith("_"):
+                raise AttributeError(name)
+            called.append(name)
+            return getattr(reference, name)
+
+    for test in hidden_tests(assignment):
+        fixtures = {"student": Recorder(), "reference": reference,
+                    "rng": testkit.rng_for(assignment, test.name)}
+        test.func(**{k: fixtures[k] for k in inspect.signature(test.func).parameters})
+    return list(dict.fromkeys(called))
+
+
 def max_score(assignment: str) -> float:
     """Total points of an assignment."""
     return sum(test.points for test in hidden_tests(assignment))
