@@ -13,7 +13,9 @@ nbgrader submissions in a sandbox. The tree says which rules a file lives by::
           worker.py         serves load/call requests inside the sandbox
           wire.py           values across the boundary (JSON and raw arrays, no pickle)
           cells.py          which code of a notebook runs (definitions only)
-        process.py        one worker under bubblewrap, prlimit and seccomp; Limits
+          confine.py        user mode: the worker loads the seccomp filter itself
+        process.py        one worker under bubblewrap (or user mode), prlimit and seccomp;
+                          Limits; choose_sandbox
         session.py        a notebook kept loaded in a worker, restarted when needed
         seccomp.py        the process filter (no fork, no new processes)
         local.py          the same calls in-process, for pytest runs of trusted notebooks
@@ -27,4 +29,8 @@ nbgrader submissions in a sandbox. The tree says which rules a file lives by::
       course/           tools for instructors and authors
         release.py        exercises/ from solutions/ with nbgrader
         samples.py        sample submissions to try the grader on
+        gradebook.py      scores into nbgrader's gradebook (check cells as grade cells)
+        feedback.py       a feedback page per submission (HTML, nbgrader's layout)
+        gradescope.py     the Gradescope zip and its runner (gradescope_files/: setup.sh,
+                          run_autograder)
 """

@@ -392,21 +392,53 @@ def run_pool(todo: list[tuple[Submission, str]], args: argparse.Namespace,
 
 
 def publish(args: argparse.Namespace) -> None:
-    """Hook called after ``grade`` (unless stopped) and after ``merge``, once ARGS.out holds
-    every results.json and grades.csv: where scores go next (nbgrader's gradebook, feedback
-    pages). Nothing yet."""
+    """After grading: a feedback page per submission and, in an nbgrader course directory
+    (``--course``, or found from the current directory), the scores in its gradebook."""
+    from autograder.course import feedback, gradebook
+    course = Path(args.course) if args.course else gradebook.find_course()
+    if args.course and not (course / gradebook.CONFIG).is_file():
+        raise FileNotFoundError("%s is not an nbgrader course directory (no %s)"
+                                % (course, gradebook.CONFIG))
+    db_url, folder = None, Path(args.out) / "feedback"
+    if course is not None and not args.no_gradebook:
+        try:
+            db_url, folder = gradebook.course_settings(course)
+        except ImportError:
+            print("warning: nbgrader is not installed: scores not written to the gradebook of "
+                  "%s (pip install nbgrader)" % course, file=sys.stderr)
+    if args.feedback:
+        folder = Path(args.feedback)
+    graded = []
+    for path in sorted(Path(args.out).glob("*/*/results.json")):
+        student, assignment = path.parent.parent.name, path.parent.name
+        record = results.read_results(path)
+        graded.append((student, assignment, record))
+        if assignment in assignments():
+            feedback.write_feedback(folder, student, assignment, record)
+    print("feedback pages in %s" % folder, file=sys.stderr)
+    if db_url is not None:
+        known = [g for g in graded if g[1] in assignments()]
+        for problem in gradebook.write_scores(db_url, known):
+            print("warning: %s" % problem, file=sys.stderr)
+        print("%d submission(s) written to the gradebook %s" % (len(known), db_url),
+              file=sys.stderr)
 
 
 def sandbox_for(args: argparse.Namespace) -> tuple[sandbox.Limits, bool]:
-    """The limits and whether to sandbox, self-tested; raises SandboxUnavailable."""
-    sandboxed = not args.no_sandbox
-    if sandboxed:
-        sandbox.check_bwrap()
-    else:
-        print("warning: --no-sandbox: students' code runs unprotected", file=sys.stderr)
+    """The limits and sandbox of ``--sandbox`` (``--no-sandbox`` is ``--sandbox none``),
+    self-tested; raises SandboxUnavailable saying what to do."""
     limits = sandbox.Limits(memory_mb=args.memory_mb, call_timeout=args.timeout,
-                            cell_timeout=args.timeout)
-    sandbox.self_test(limits, sandboxed)
+                            cell_timeout=args.timeout, user=args.sandbox_user)
+    requested = "none" if args.no_sandbox else args.sandbox
+    if requested == "none":
+        print("warning: no sandbox: students' code runs unprotected", file=sys.stderr)
+    limits, sandboxed = sandbox.choose_sandbox(
+        requested, limits, say=lambda text: print("warning: %s" % text, file=sys.stderr))
+    if sandboxed:
+        submitted = Path(args.path)
+        some = [submitted] if submitted.is_file() else sorted(submitted.glob("*/*/*.ipynb"))[:3]
+        sandbox.process.check_private(limits, some, "the submissions")
+        print("sandbox: %s" % limits.sandbox, file=sys.stderr)
     return limits, sandboxed
 
 
@@ -497,6 +529,7 @@ def add_grade_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser
                                     "backprop-grader.toml here or next to PATH)")
     g.add_argument("--no-sandbox", action="store_true",
                    help="run students' code without bubblewrap (trusted notebooks only)")
+    add_sandbox_options(g)
     g.add_argument("--timeout", type=float, default=10.0,
                    help="seconds allowed for one call or one cell (default 10)")
     g.add_argument("--memory-mb", type=int, default=1024,
@@ -507,6 +540,7 @@ def add_grade_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser
     g.add_argument("--max-mb", type=int, default=submissions.MAX_BYTES >> 20,
                    help="refuse notebooks larger than this, in MiB (default %d)"
                    % (submissions.MAX_BYTES >> 20))
+    add_publish_options(g)
     return g
 
 
@@ -515,7 +549,40 @@ def add_merge_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser
     m = sub.add_parser("merge", help="combine the output folders of --shard runs")
     m.add_argument("parts", nargs="+", help="the shards' --out folders")
     m.add_argument("--out", required=True, help="folder for the merged results and grades.csv")
+    add_publish_options(m)
     return m
+
+
+def add_publish_options(p: argparse.ArgumentParser) -> None:
+    """Where scores and feedback go after grading (grade and merge)."""
+    p.add_argument("--course", help="nbgrader course directory whose gradebook gets the scores "
+                   "(default: the one holding the current directory, if any)")
+    p.add_argument("--no-gradebook", action="store_true",
+                   help="do not write scores into nbgrader's gradebook")
+    p.add_argument("--feedback", help="folder for the feedback pages (default: the course's "
+                   "feedback/, else OUT/feedback)")
+
+
+def add_gradescope_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """The ``gradescope`` command's options."""
+    gs = sub.add_parser("gradescope", help="build the Gradescope autograder zip")
+    gs.add_argument("--out", required=True, help="the zip to write (e.g. autograder.zip)")
+    gs.add_argument("--assignment", action="append", dest="assignments", metavar="NAME",
+                    help="an assignment the zip grades (repeat; default: all)")
+    gs.add_argument("--config", help="gradescope.json settings: visibility per test, "
+                    "sandbox, limits (see autograder/course/gradescope.py)")
+    return gs
+
+
+def add_sandbox_options(p: argparse.ArgumentParser) -> None:
+    """--sandbox and --sandbox-user (also used by the Gradescope runner)."""
+    p.add_argument("--sandbox", choices=("auto", "bwrap", "user", "none"), default="auto",
+                   help="bwrap: bubblewrap; user: an unprivileged user with the same limits "
+                   "and syscall filter, for containers without namespaces (needs root); "
+                   "none: no sandbox; auto (default): bwrap if it works here, else user as "
+                   "root, else stop")
+    p.add_argument("--sandbox-user", default="nobody",
+                   help="user mode: the unprivileged user (name or uid; default nobody)")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -525,7 +592,20 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     add_grade_parser(sub)
     add_merge_parser(sub)
+    add_gradescope_parser(sub)
     return p
+
+
+def gradescope_zip(args: argparse.Namespace) -> int:
+    """The ``gradescope`` command."""
+    from autograder.course import gradescope
+    try:
+        path = gradescope.build_zip(args.out, args.assignments, args.config)
+    except (gradescope.ConfigError, OSError, ValueError) as error:
+        print("error: %s" % error, file=sys.stderr)
+        return 2
+    print("wrote %s: upload it as the assignment's autograder on Gradescope" % path)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -539,6 +619,8 @@ def main(argv: list[str] | None = None) -> int:
             return grade(args)
         if args.command == "merge":
             return merge(args)
+        if args.command == "gradescope":
+            return gradescope_zip(args)
     except (sandbox.SandboxUnavailable, FileNotFoundError, late.ConfigError) as error:
         print("error: %s" % error, file=sys.stderr)
         return 2

@@ -14,10 +14,17 @@ the runner (:func:`take_warnings`, :func:`judge_warnings`).
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from autograder.sandbox.inside.wire import Kind
+from autograder.sandbox.inside.wire import (
+    MAX_WARNING_CHARS,
+    SAFE_ERRORS,
+    Kind,
+    redact,
+    redact_error,
+)
 from autograder.sandbox.session import CallResult
 from autograder.toolkit.checks import CheckFailure
 
@@ -38,6 +45,8 @@ REMEDY = {"overflow": "that cannot overflow",
           "invalid value": "that cannot produce NaN (inf - inf, inf / inf, 0 / 0)"}
 MAX_NOTES = 5
 UNSTABLE = ("RuntimeWarning", "FloatingPointError")
+STUDENT_TEXT = (Kind.RAISED, Kind.UNENCODABLE, Kind.EXIT)   # messages the worker wrote
+SAFE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,29}")
 
 
 class CallSession(Protocol):
@@ -81,12 +90,12 @@ class StudentProxy:
             raise AttributeError(name)
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            result = self._session.call(name, args, kwargs)
+            result = redacted(self._session.call(name, args, kwargs))
             self._note(name, result)
             if not result.ok:
                 raise StudentError(result.kind, name, result.message)
             apply_dicts(result.dicts, args, kwargs)
-            return result.value
+            return safe_keys(result.value)
         call.__name__ = name
         return call
 
@@ -99,6 +108,39 @@ class StudentProxy:
         for w in found:
             if w not in self._warnings and len(self._warnings) < MAX_NOTES:
                 self._warnings.append(w)
+
+
+def redacted(result: CallResult) -> CallResult:
+    """The result with the student's own text made safe for feedback: an error message
+    keeps the exception's type and where it arose, not the numbers, arrays or quoted
+    text that could carry a hidden input (``wire.redact_error``); so do warnings."""
+    message = result.message
+    if result.kind in STUDENT_TEXT:
+        message = redact_error(message)
+    notes = tuple(dataclasses.replace(
+        w, message=redact(w.message, MAX_WARNING_CHARS),
+        category=w.category if w.category in SAFE_ERRORS else "a warning")
+        for w in result.warnings)
+    return dataclasses.replace(result, message=message, warnings=notes)
+
+
+def safe_keys(value: Any, depth: int = 0) -> Any:
+    """A returned value whose dict keys cannot carry data into a message ("keys found:
+    ..."): a key that is not a short identifier with at most two digits becomes
+    ``<key 1>``, ``<key 2>``, ... (no expected key looks like that)."""
+    if depth > 8:
+        return value
+    if type(value) is dict:
+        renamed, unnamed = {}, 0
+        for key, item in value.items():
+            if not SAFE_KEY.fullmatch(key) or sum(c.isdigit() for c in key) > 2:
+                unnamed += 1
+                key = "<key %d>" % unnamed
+            renamed[key] = safe_keys(item, depth + 1)
+        return renamed
+    if type(value) in (list, tuple):
+        return type(value)(safe_keys(item, depth + 1) for item in value)
+    return value
 
 
 def apply_dicts(dicts: dict[int | str, dict], args: Sequence[Any],

@@ -31,6 +31,7 @@ from autograder.grading.reference import load_reference
 from autograder.grading.testkit import HiddenTest
 from autograder.sandbox import Kind, Limits, Session
 from autograder.sandbox.inside import cells
+from autograder.sandbox.inside.wire import redact_error
 from autograder.toolkit import checks
 
 
@@ -86,8 +87,8 @@ def run_test(test: HiddenTest, assignment: str, student: StudentProxy,
             unstable = test.stable and isinstance(error, StudentError) and \
                 error.kind is Kind.RAISED and "FloatingPointError" in failure
         except Exception as error:  # the student's value broke the test's arithmetic
-            failure = ("the returned values could not be checked (%s: %s)"
-                       % (type(error).__name__, str(error)[:200]))
+            failure = ("the returned values could not be checked (%s)"
+                       % redact_error("%s: %s" % (type(error).__name__, error)))
     found = take_warnings(student)
     if failure is None:
         failure, notes = judge_warnings(found, test.stable)

@@ -258,3 +258,15 @@ def test_neuron_saturated(student, reference, rng):
         _check_neuron(student, reference, w, x, sign * 10.0,
                       "with a %s pre-activation" % ("very large" if sign > 0 else
                                                     "very negative"), atol=1e-12)
+
+# nbgrader grade cells: each public check cell of the solution notebook is worth the
+# points of these hidden tests (autograder.course.gradebook; solutions/README.md).
+GRADE_CELLS = {
+    "check_add_backward": ["test_add_backward"],
+    "check_mul_backward": ["test_mul_backward", "test_mul_backward_zero_input"],
+    "check_max_backward": ["test_max_backward", "test_max_backward_ties"],
+    "check_min_backward": ["test_min_backward", "test_min_backward_ties"],
+    "check_sigmoid": ["test_sigmoid_forward", "test_sigmoid_saturated", "test_sigmoid_backward"],
+    "check_circuit1_forward_backward": ["test_circuit1"],
+    "check_neuron_forward_backward": ["test_neuron", "test_neuron_saturated"],
+}

@@ -275,3 +275,14 @@ def test_train(student, reference, rng):
                                "after the epoch", before),
                               ("averaged the losses seen during the epoch: record the mean "
                                "loss over all examples at the end of the epoch", running)])
+
+# nbgrader grade cells: each public check cell of the solution notebook is worth the
+# points of these hidden tests (autograder.course.gradebook; solutions/README.md).
+GRADE_CELLS = {
+    "check_sigmoid": ["test_sigmoid_values", "test_sigmoid_saturated"],
+    "check_logistic_forward": ["test_forward_loss", "test_forward_cache"],
+    "check_logistic_backward": [
+        "test_backward", "test_backward_upstream", "test_backward_saturated"],
+    "check_stable_bce_with_logits": ["test_stable_moderate", "test_stable_extreme"],
+    "check_train_logistic": ["test_train"],
+}

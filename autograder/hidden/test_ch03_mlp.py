@@ -383,3 +383,22 @@ def test_affine_rows_backward(student, reference, rng):
             check_close("db (column sums of dout, shape (M,))" + case, db, ref_db,
                         mistakes=[("averaged over the batch instead of summing", ref_db / N)]
                         + wrong_axis_sums(dout, axis=0))
+
+# nbgrader grade cells: each public check cell of the solution notebook is worth the
+# points of these hidden tests (autograder.course.gradebook; solutions/README.md).
+GRADE_CELLS = {
+    "check_activation": ["test_activation_values", "test_sigmoid_saturated"],
+    "check_activation_grad": ["test_activation_grad_values", "test_relu_grad_at_zero"],
+    "check_mlp2_forward": ["test_mlp2_forward"],
+    "check_mse_loss": ["test_mse_loss"],
+    "check_mlp2_backward": [
+        "test_mlp2_backward_output_layer",
+        "test_mlp2_backward_hidden_layer",
+        "test_mlp2_saturated",
+        "test_mlp2_end_to_end",
+    ],
+    "check_deep_forward": ["test_deep_forward"],
+    "check_deep_backward": ["test_deep_backward", "test_deep_backward_relu_at_zero"],
+    "check_affine_rows_forward": ["test_affine_rows_forward"],
+    "check_affine_rows_backward": ["test_affine_rows_backward"],
+}

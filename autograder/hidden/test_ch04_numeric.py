@@ -224,3 +224,22 @@ def test_backward_large_logits(student, reference, rng):
     """backward: finite and right for logits near 1000, far apart, or with the target's o = 0"""
     for name, net in large_logit_networks(rng):
         compare_backward(student, reference, net, "with logits %s" % name)
+
+# nbgrader grade cells: each public check cell of the solution notebook is worth the
+# points of these hidden tests (autograder.course.gradebook; solutions/README.md).
+GRADE_CELLS = {
+    "check_relu": ["test_relu"],
+    "check_relu_backward": ["test_relu_backward", "test_relu_backward_at_zero"],
+    "check_softmax": ["test_softmax", "test_softmax_large_logits"],
+    "check_softmax_backward": ["test_softmax_backward"],
+    "check_cross_entropy": ["test_cross_entropy", "test_cross_entropy_large_logits"],
+    "check_forward": [
+        "test_forward_seed_network", "test_forward_random_networks", "test_forward_large_logits"],
+    "check_backward": [
+        "test_backward_seed_network",
+        "test_backward_random_networks",
+        "test_backward_penalty_gradient",
+        "test_backward_relu_at_zero",
+        "test_backward_large_logits",
+    ],
+}

@@ -390,3 +390,29 @@ def test_two_layer_net_loss_and_grads(student, reference, rng):
         mistakes["b2"] = wrong_axis_sums(dscores, axis=0)
         check_in_order("the grads of two_layer_net_loss " + what, grads, ref_grads,
                        ("W2", "b2", "W1", "b1"), mistakes=mistakes)
+
+# nbgrader grade cells: each public check cell of the solution notebook is worth the
+# points of these hidden tests (autograder.course.gradebook; solutions/README.md).
+GRADE_CELLS = {
+    "check_svm_loss_naive": ["test_svm_loss_naive", "test_svm_loss_naive_ties_and_zero_margins"],
+    "check_svm_loss_vectorized": [
+        "test_svm_loss_vectorized",
+        "test_svm_loss_vectorized_ties_and_zero_margins",
+    ],
+    "check_svm_loss_staged": ["test_svm_loss_staged", "test_svm_loss_staged_zero_margins"],
+    "check_softmax_loss_naive": ["test_softmax_loss_naive", "test_softmax_loss_naive_large_scores"],
+    "check_softmax_loss_vectorized": [
+        "test_softmax_loss_vectorized",
+        "test_softmax_loss_vectorized_large_scores",
+    ],
+    "check_softmax_loss_staged": [
+        "test_softmax_loss_staged",
+        "test_softmax_loss_staged_large_scores",
+    ],
+    "check_affine_forward": ["test_affine_forward"],
+    "check_affine_backward": ["test_affine_backward"],
+    "check_relu_forward": ["test_relu_forward_backward"],
+    "check_svm_loss": ["test_svm_loss"],
+    "check_softmax_loss": ["test_softmax_loss", "test_softmax_loss_large_scores"],
+    "check_two_layer_net_loss": ["test_two_layer_net_scores", "test_two_layer_net_loss_and_grads"],
+}

@@ -264,3 +264,18 @@ def test_backward_alt_one_example(student, reference, rng):
         x, gamma, beta = batch(rng, 1, D)
         check_backward(student, reference, "batchnorm_backward_alt", x, gamma, beta,
                        rng.normal(size=(1, D)), "one example, D = %d" % D)
+
+# nbgrader grade cells: each public check cell of the solution notebook is worth the
+# points of these hidden tests (autograder.course.gradebook; solutions/README.md).
+GRADE_CELLS = {
+    "check_batchnorm_forward": [
+        "test_forward_train",
+        "test_forward_running_averages",
+        "test_forward_several_calls",
+        "test_forward_test_mode",
+        "test_forward_one_example",
+        "test_forward_keeps_its_inputs",
+    ],
+    "check_batchnorm_backward": ["test_backward", "test_backward_one_example"],
+    "check_batchnorm_backward_alt": ["test_backward_alt", "test_backward_alt_one_example"],
+}

@@ -16,11 +16,12 @@ from autograder.sandbox.process import (
     WorkerGone,
     WorkerTimeout,
     check_bwrap,
+    choose_sandbox,
     load_notebook,
     self_test,
 )
 from autograder.sandbox.session import CallResult, CallWarning, Session
 
 __all__ = ["CallResult", "CallWarning", "Kind", "Limits", "LoadFailed", "SandboxUnavailable",
-           "Session", "Worker", "WorkerGone", "WorkerTimeout", "check_bwrap", "load_notebook",
-           "self_test"]
+           "Session", "Worker", "WorkerGone", "WorkerTimeout", "check_bwrap", "choose_sandbox",
+           "load_notebook", "self_test"]

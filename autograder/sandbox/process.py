@@ -30,6 +30,7 @@ from typing import Any
 
 from autograder.sandbox import seccomp
 from autograder.sandbox.inside import wire
+from autograder.sandbox.inside.wire import redact_error
 
 HERE = Path(__file__).resolve().parent
 INSIDE_DIR = HERE / "inside"      # the files that run inside the sandbox
@@ -37,7 +38,9 @@ PACKAGE = HERE.parent               # autograder/, hidden from the sandbox
 TOOLKIT_DIR = PACKAGE / "toolkit"
 # The files the worker sees, side by side in INSIDE (imported there as top-level modules).
 WORKER_FILES = {"worker.py": INSIDE_DIR / "worker.py", "wire.py": INSIDE_DIR / "wire.py",
-                "cells.py": INSIDE_DIR / "cells.py", "checks.py": TOOLKIT_DIR / "checks.py"}
+                "cells.py": INSIDE_DIR / "cells.py", "confine.py": INSIDE_DIR / "confine.py",
+                "checks.py": TOOLKIT_DIR / "checks.py"}
+SANDBOXES = ("bwrap", "user")      # how a sandboxed worker is confined (Limits.sandbox)
 INSIDE = "/opt/grader"
 SYSTEM_DIRS = ("/usr", "/bin", "/lib", "/lib64", "/lib32", "/sbin")
 ENV = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
@@ -62,6 +65,8 @@ class Limits:
     file_bytes: int = 16 << 20     # largest file it may write (in its private /tmp)
     max_restarts: int = 30         # workers started after the first, per submission
     max_timeouts: int = 10         # calls allowed to time out before hung functions fail fast
+    sandbox: str = "bwrap"         # "bwrap", or "user" where namespaces are not allowed
+    user: str = "nobody"           # user mode: the unprivileged user (name or uid)
 
 
 class SandboxUnavailable(RuntimeError):
@@ -125,7 +130,7 @@ def load_notebook(worker: Worker, sources: Sequence[str], limits: Limits) -> dic
     for item in report if type(report) is list else []:
         if (type(item) is list and len(item) == 2 and type(item[0]) is int
                 and 0 <= item[0] < len(sources) and item[1]):
-            errors[item[0]] = str(item[1])[:300]
+            errors[item[0]] = redact_error(str(item[1]))
     return errors
 
 
@@ -146,7 +151,21 @@ def call_request(name: str, args: Sequence[Any] = (),
 
 def self_test(limits: Limits, sandboxed: bool = True) -> None:
     """Start a worker on a trivial notebook and call it; raise SandboxUnavailable if that
-    fails, so a broken sandbox stops grading instead of scoring everyone 0."""
+    fails, so a broken sandbox stops grading instead of scoring everyone 0. In user mode,
+    first make sure the unprivileged user cannot read the hidden tests or the reference."""
+    if sandboxed and limits.sandbox == "user":
+        if os.geteuid() != 0:
+            raise SandboxUnavailable("user mode needs root (the grader switches each worker to "
+                                     "the unprivileged user %r)" % limits.user)
+        for tool in ("setpriv", "prlimit"):
+            if shutil.which(tool) is None:
+                raise SandboxUnavailable("user mode needs %s (util-linux)" % tool)
+        exposed = readable_secrets(limits, secret_files())
+        if exposed:
+            raise SandboxUnavailable(
+                "user mode: the user %r can read %s; make the grader's files readable by "
+                "root only (chmod 0700 on the grader package and on the solutions, as the "
+                "Gradescope setup.sh does)" % (limits.user, ", ".join(exposed)))
     worker = Worker(limits, sandboxed)
     try:
         errors = load_notebook(worker, ["def probe(x):\n    return x + 1\n"], limits)
@@ -161,6 +180,45 @@ def self_test(limits: Limits, sandboxed: bool = True) -> None:
         raise SandboxUnavailable("the sandbox cannot run Python (%s): %s" % (
             error or "no answer", worker.output_head.decode("utf-8", "replace")[-2000:])) from error
     worker.close()
+
+
+def choose_sandbox(requested: str, limits: Limits,
+                   say: Any = None) -> tuple[Limits, bool]:
+    """The sandbox to grade with, self-tested: (limits with ``sandbox`` set, sandboxed).
+
+    requested: "bwrap" (bubblewrap, or fail), "user" (an unprivileged user with the same
+    limits and filter; needs root), "none" (no sandbox: trusted notebooks only) or "auto":
+    bubblewrap when its self-test passes, else user mode when running as root (a container
+    that does not allow the namespaces bubblewrap needs, such as Gradescope's), else fail.
+    say(text) is told about a fallback. Raises SandboxUnavailable with what to do.
+    """
+    if requested == "none":
+        return limits, False
+    if requested in SANDBOXES:
+        limits = dataclasses.replace(limits, sandbox=requested)
+        if requested == "bwrap":
+            check_bwrap()
+        self_test(limits)
+        return limits, True
+    if requested != "auto":
+        raise SandboxUnavailable("unknown sandbox %r (bwrap, user, none or auto)" % requested)
+    try:
+        return choose_sandbox("bwrap", limits)
+    except SandboxUnavailable as error:
+        why = str(error)
+    if os.geteuid() != 0:
+        raise SandboxUnavailable("%s\n(user mode, the fallback, needs root; or pass "
+                                 "--sandbox none for trusted notebooks)" % why)
+    try:
+        chosen = choose_sandbox("user", limits)
+    except SandboxUnavailable as fallback:
+        raise SandboxUnavailable("%s\nThe fallback without bubblewrap (user mode) cannot run "
+                                 "either: %s" % (why, fallback)) from None
+    if say is not None:
+        say("bubblewrap cannot run here (%s); falling back to user mode: students' code "
+            "runs as %r with the same limits and syscall filter" % (why.splitlines()[0][:300],
+                                                                  limits.user))
+    return chosen
 
 
 def python_dirs() -> list[Path]:
@@ -229,6 +287,87 @@ def unsandboxed_command(limits: Limits) -> list[str]:
             "--core=0", "--", sys.executable, "-E", "-s", "-B", "-c", boot]
 
 
+def user_ids(user: str) -> tuple[int, int]:
+    """(uid, gid) of ``user`` (a name or a number); raises SandboxUnavailable for root or
+    an unknown name."""
+    import pwd
+    try:
+        entry = pwd.getpwnam(user)
+        ids = (entry.pw_uid, entry.pw_gid)
+    except KeyError:
+        if not user.isdigit():
+            raise SandboxUnavailable("user mode: no user named %r" % user) from None
+        ids = (int(user), int(user))
+    if 0 in ids:
+        raise SandboxUnavailable("user mode: the worker must not run as root or group 0")
+    return ids
+
+
+def user_workdir(limits: Limits) -> Path:
+    """A fresh folder for one user-mode worker: ``grader/`` (the worker's files, read-only,
+    owned by root) and ``home/`` (its private, writable home and /tmp, owned by the
+    unprivileged user, 0700)."""
+    uid, gid = user_ids(limits.user)
+    top = Path(tempfile.mkdtemp(prefix="backprop-worker-"))
+    os.chmod(top, 0o755)
+    grader = top / "grader"
+    grader.mkdir(mode=0o755)
+    for name, path in WORKER_FILES.items():
+        shutil.copyfile(path, grader / name)
+        os.chmod(grader / name, 0o444)
+    home = top / "home"
+    home.mkdir(mode=0o700)
+    os.chown(home, uid, gid)
+    return top
+
+
+def user_command(seccomp_fd: int, limits: Limits, workdir: Path) -> list[str]:
+    """The argv that starts the worker in user mode: prlimit's limits (as under bubblewrap,
+    plus a cap on the user's processes), then setpriv to the unprivileged user with no
+    supplementary groups, no capabilities and no_new_privs; the worker loads the seccomp
+    filter itself from ``seccomp_fd`` before it reads a request (``inside/confine.py``)."""
+    uid, gid = user_ids(limits.user)
+    return ["prlimit", "--as=%d" % (limits.memory_mb << 20), "--cpu=%d" % limits.cpu_seconds,
+            "--fsize=%d" % limits.file_bytes, "--core=0", "--nofile=256", "--nproc=256", "--",
+            "setpriv", "--reuid=%d" % uid, "--regid=%d" % gid, "--clear-groups",
+            "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--",
+            sys.executable, "-E", "-s", "-B", str(workdir / "grader" / "worker.py"),
+            "--seccomp-fd", str(seccomp_fd)]
+
+
+def readable_secrets(limits: Limits, paths: Sequence[Path]) -> list[str]:
+    """Which of ``paths`` the user-mode user can read (it must read none: the hidden tests,
+    the reference solutions). Checked by trying, as that user."""
+    uid, gid = user_ids(limits.user)
+    probe = ("import sys\nfor p in sys.argv[1:]:\n    try:\n        open(p, 'rb').read(1)\n"
+             "    except OSError:\n        continue\n    print(p)\n")
+    done = subprocess.run(["setpriv", "--reuid=%d" % uid, "--regid=%d" % gid,
+                           "--clear-groups", "--", sys.executable, "-E", "-s", "-c", probe,
+                           *map(str, paths)], capture_output=True, text=True, timeout=60,
+                          cwd="/", env={"PATH": ENV["PATH"]})
+    return done.stdout.split()
+
+
+def check_private(limits: Limits, paths: Sequence[Path], what: str) -> None:
+    """In user mode, raise SandboxUnavailable when the unprivileged user can read one of
+    ``paths`` (e.g. other students' submissions: a worker could run a classmate's code)."""
+    if limits.sandbox != "user" or not paths:
+        return
+    exposed = readable_secrets(limits, paths)
+    if exposed:
+        raise SandboxUnavailable("user mode: the user %r can read %s (%s); make them readable "
+                                 "by root only (e.g. chmod 0700 on their folder)"
+                                 % (limits.user, what, exposed[0]))
+
+
+def secret_files() -> list[Path]:
+    """Files a user-mode worker must not read: a hidden test and a reference solution."""
+    from autograder.grading.reference import SOLUTIONS
+    found = sorted(SOLUTIONS.glob("*/*.ipynb"))[:1] + sorted(
+        (PACKAGE / "hidden").glob("test_*.py"))[:1] + [PACKAGE / "sandbox" / "process.py"]
+    return found
+
+
 class Worker:
     """One worker process: send requests (dicts), receive answers (dicts) before a
     deadline. See ``inside/worker.py`` for the messages."""
@@ -239,18 +378,33 @@ class Worker:
         self.output_head = b""              # the first of them (shown only by self_test)
         self.kill_reason: str | None = None
         self._buffer = b""
+        self.workdir: Path | None = None
+        user_mode = sandboxed and limits.sandbox == "user"
+        if sandboxed and limits.sandbox not in SANDBOXES:
+            raise SandboxUnavailable("unknown sandbox %r" % limits.sandbox)
+        cwd = tempfile.gettempdir()
         with tempfile.TemporaryFile() as program:
-            if sandboxed:
+            if user_mode:
+                program.write(seccomp.program(user_mode=True))
+                program.seek(0)
+                self.workdir = user_workdir(limits)
+                cmd = user_command(program.fileno(), limits, self.workdir)
+                fds = (program.fileno(),)
+                home = str(self.workdir / "home")
+                env = dict(ENV, HOME=home, TMPDIR=home)
+                cwd = home
+            elif sandboxed:
                 program.write(seccomp.program())
                 program.seek(0)
                 cmd = bwrap_command(program.fileno(), limits)
                 fds = (program.fileno(),)
+                env = dict(ENV)
             else:
                 cmd, fds = unsandboxed_command(limits), ()
-            env = dict(ENV) if sandboxed else dict(os.environ, **ENV)
+                env = dict(os.environ, **ENV)
             self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                          stderr=subprocess.PIPE, pass_fds=fds, env=env,
-                                         start_new_session=True, cwd=tempfile.gettempdir())
+                                         start_new_session=True, cwd=cwd)
         self._drain = threading.Thread(target=self._drain_output, daemon=True)
         self._drain.start()
 
@@ -333,3 +487,6 @@ class Worker:
                 stream.close()
             except OSError:
                 pass
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir = None

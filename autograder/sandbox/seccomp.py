@@ -5,6 +5,8 @@ process keeps threads (``clone`` with ``CLONE_THREAD``) but cannot ``fork``, ``v
 ``clone`` a new process, so a fork bomb or ``os.system`` fails with ``EPERM``. Resource
 limits on processes do not hold for root, which is why a filter does this job.
 """
+from __future__ import annotations
+
 import platform
 import struct
 
@@ -24,14 +26,24 @@ ARCHES = {
     "x86_64": (0xC000003E, 56, 435, 57, 58),
     "aarch64": (0xC00000B7, 220, 435, None, None),
 }
+# Also refused in the sandbox mode without bubblewrap ("user" mode), where no namespace
+# stands between the worker and the host: sockets (network), io_uring (which can do the
+# same), signals to other processes, and reading or writing another process's memory
+# (workers of one grader share a user id). socket, io_uring_setup, kill, tkill, tgkill,
+# ptrace, process_vm_readv, process_vm_writev:
+USER_MODE = {
+    "x86_64": (41, 425, 62, 200, 234, 101, 310, 311),
+    "aarch64": (198, 425, 129, 130, 131, 117, 270, 271),
+}
 
 
 def _insn(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
     return struct.pack("=HBBI", code, jt, jf, k)
 
 
-def program(machine: str | None = None) -> bytes:
-    """The filter for this machine's architecture, as bytes for bubblewrap.
+def program(machine: str | None = None, user_mode: bool = False) -> bytes:
+    """The filter for this machine's architecture, as bytes for bubblewrap (or for the
+    worker itself, in user mode, where the calls of ``USER_MODE`` are refused too).
 
     Raises RuntimeError on an architecture it does not know (grading then needs
     ``--no-sandbox``, said in the message).
@@ -41,6 +53,8 @@ def program(machine: str | None = None) -> bytes:
         raise RuntimeError("no process filter for the %s architecture" % machine)
     arch, clone, clone3, fork, vfork = ARCHES[machine]
     denied = [nr for nr in (fork, vfork) if nr is not None]
+    if user_mode:
+        denied += USER_MODE[machine]
     d = len(denied)
     allow_at, eperm_at = 9 + d, 10 + d              # indices of the two final returns
 

@@ -10,6 +10,7 @@ outcome (:class:`Kind`) and the limits on the warnings a call reports. It is use
 sides (it is bound into the sandbox) and needs only numpy and the standard library.
 """
 import base64
+import builtins
 import enum
 import json
 import math
@@ -159,3 +160,62 @@ def loads(line: bytes) -> dict:
     if type(message) is not dict:
         raise WireError("unreadable message")
     return message
+
+
+NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|\b(?:nan|inf|NaN|Inf)\b")
+ARRAY = re.compile(r"(?:array)?[\[(][#\s,.;:…\[\]()]*[\])]")
+QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,39}")   # a quoted name stays: 'add_backward'
+
+
+def _quoted(match: "re.Match[str]") -> str:
+    """A quoted name (at most two digits) as it is; any other quoted text as '…'."""
+    inner = match.group()[1:-1]
+    if NAME.fullmatch(inner) and sum(c.isdigit() for c in inner) <= 2:
+        return match.group()
+    return "'…'"
+
+
+def redact(text: Any, limit: int = 200) -> str:
+    """Untrusted text with everything that could carry data taken out, for feedback.
+
+    One line, every number (``12345.678``, ``1e-3``, ``nan``) replaced by ``#``, quoted
+    strings by ``'…'`` (unless a name: ``'add_backward'``), and what is left of printed
+    arrays (``[# # #]``) by ``[…]``; at most ``limit`` characters.
+    Words stay, so "could not broadcast shapes" still reads.
+    """
+    text = " ".join(str(text).split())
+    text = QUOTED.sub(_quoted, text)
+    text = NUMBER.sub("#", text)
+    text = ARRAY.sub(lambda m: "[…]" if "#" in m.group() or "…" in m.group() else m.group(),
+                     text)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+NUMPY_ERRORS = frozenset({"LinAlgError", "AxisError", "UFuncTypeError", "DTypePromotionError",
+                          "ComplexWarning", "TooHardError", "CheckFailure"})
+SAFE_ERRORS = frozenset(name for name, obj in vars(builtins).items()
+                        if isinstance(obj, type) and issubclass(obj, BaseException)
+                        ) | NUMPY_ERRORS
+LOCATION = re.compile(r"\s*\((?:cell \d{1,4}, )?line \d{1,6}\)$")
+
+
+def redact_error(text: Any, limit: int = 200) -> str:
+    """An error message from untrusted code ("ValueError: ... (cell 3, line 7)") made safe
+    for feedback: the exception's type when it is Python's or numpy's own (a class the
+    notebook defines could be named after the data: "an exception"), the message through
+    :func:`redact`, and the trailing location kept as it is."""
+    text = " ".join(str(text).split())
+    found = LOCATION.search(text)
+    location = found.group().strip() if found else ""
+    if found:
+        text = text[:found.start()]
+    kind, sep, message = text.partition(":")
+    if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,59}", kind.strip()):
+        kind, message = "", text
+    kind = kind.strip()
+    if kind and kind not in SAFE_ERRORS:
+        kind = "an exception"
+    message = redact(message.strip(), limit)
+    head = "%s: %s" % (kind, message) if kind and message else (kind or message)
+    return ("%s %s" % (head, location)).strip()

@@ -157,8 +157,9 @@ def call(namespace: dict, request: dict) -> dict:
     except SystemExit:
         answer = {"ok": False, "kind": Kind.EXIT.value, "message": "called sys.exit / exit()"}
     except BaseException as error:
-        text = "%s: %s" % (type(error).__name__, str(error).splitlines()[0][:200]
-                           if str(error) else "")
+        # The message may carry the hidden inputs (``raise ValueError(repr(x))``): numbers,
+        # arrays and quoted text are taken out here, and again by the grader.
+        text = wire.redact_error("%s: %s" % (type(error).__name__, error))
         answer = {"ok": False, "kind": Kind.RAISED.value, "message": text,
                   "where": where(error)}
     answer["warnings"] = log.items
@@ -177,7 +178,10 @@ def answer_line(answer: dict) -> bytes:
 
 
 def main() -> None:
-    """Serve requests until stdin closes."""
+    """Serve requests until stdin closes (first confining itself when asked to: see
+    ``confine.py``)."""
+    import confine  # only a worker process confines itself (local.py runs call())
+    confine.confine(sys.argv)
     requests, answers = open_channels()
     namespace: dict[str, Any] = {"__name__": "__main__"}
 
