@@ -51,6 +51,7 @@ with ``pyplot``, that displays (and glues) as SVG with its display width as meta
 gradients (with the arrows reversed, as the gradients flow), for graphs too big to carry
 both.
 """
+import functools
 import io
 import re
 
@@ -299,6 +300,321 @@ def _text_path(text, fontsize):
     return TextPath((0, 0), text, size=fontsize, prop=FontProperties(family="DejaVu Sans"))
 
 
+def _distance_to_segment(c, p, q):
+    """Distance (inches) from point c to the segment p-q (p, q: arrays of shape (2,))."""
+    t = np.clip(np.dot(np.subtract(c, p), q - p) / np.dot(q - p, q - p), 0, 1)
+    return np.hypot(*(p + t * (q - p) - c))
+
+
+# --- placing labels and marks (one layout attempt) --------------------------------------
+
+def _mark_text(node):
+    """The marks of a node (str): ``#`` for a reduction, ``&`` for broadcasting, or ""."""
+    return ("#" if node["reduce"] else "") + ("&" if node["broadcast"] else "")
+
+
+def _beside_edge(edge):
+    """Where a label of an edge may go: a function (side, size) -> centre (x, y).
+
+    edge (dict): a routed edge (``start``, ``end`` in inches). side (1 or -1) puts the label
+    above (or left of) the middle of the arrow, or below (right of) it, GAP away.
+    """
+    p, q = np.array(edge["start"]), np.array(edge["end"])
+    mid, d = (p + q) / 2, (q - p) / np.hypot(*(q - p))
+    normal = np.array([-d[1], d[0]])
+    if normal[1] < 0 or (normal[1] == 0 and normal[0] < 0):
+        normal = -normal       # try above (or left of) the arrow first
+
+    def beside(side, size):
+        off = (abs(normal[0]) * size[0] + abs(normal[1]) * size[1]) / 2 + GAP
+        return tuple(mid + side * normal * off)
+    return beside
+
+
+#: The labels of a node drawn for each ``show`` of :meth:`Graph.draw`.
+_SHOWN = {"both": ("value", "grad"), "forward": ("value",), "backward": ("grad",)}
+
+
+def _label_places(node, kind, show):
+    """The places to try for a node's ``kind`` ("value" or "grad") label: tuple of str."""
+    if show != "both":
+        default = SINGLE_PLACES
+    else:
+        default = VALUE_PLACES if kind == "value" else GRAD_PLACES
+    return node[kind + "_at"] or default
+
+
+class _Placer:
+    """Puts labels and marks clear of every disc, edge and label already there.
+
+    One placer serves one layout attempt. centers (dict name -> (x, y)) and radii (dict
+    name -> float) are the discs in inches, in node order; edges (list of dict) the routed
+    arrows; measure (_Measure) sizes the labels; scale (float, inches per unit) goes into
+    messages; strict (bool) says whether a label with no free place raises LayoutError.
+
+    Filled while placing: ``placed``, list of (rectangle, description) of every label and
+    mark; ``labels``, list of label dicts (kind, owner, text, color, center, size, place);
+    ``marks``, list of mark dicts (node, text, center, size); ``problems``, list of str.
+    """
+
+    def __init__(self, centers, radii, edges, measure, scale, strict):
+        self.discs = [(name, centers[name], radii[name]) for name in centers]
+        self.edges = edges
+        self.measure, self.scale, self.strict = measure, scale, strict
+        self.placed, self.labels, self.marks, self.problems = [], [], [], []
+
+    def blocker(self, rect, own_edges=(), own_node=None):
+        """What a label's rectangle would touch (str), or None when it is clear of every
+        disc, edge, label and mark. Its own disc only must not be overlapped: the label
+        sits GAP from it. own_edges: ids of the edges the label belongs to.
+        """
+        grown = _grow(rect, CLEARANCE)
+        for name, c, r in self.discs:
+            if _rect_hits_circle(rect if name == own_node else grown, c, r):
+                return "node %s" % name
+        for e in self.edges:
+            if id(e) not in own_edges and _rect_hits_segment(grown, e["start"], e["end"]):
+                return "edge %s->%s" % (e["src"], e["dst"])
+        for other, what in self.placed:
+            if _rects_overlap(grown, other):
+                return what
+        return None
+
+    def place_mark(self, name, text, center, radius):
+        """Put a node's mark up and to the right of its disc; LayoutError if an edge
+        crosses it. name, text (str); center ((x, y)) and radius (float) of the disc.
+        """
+        w, h = self.measure.size(text, MARK_FONT, math=False)
+        w, h = w + 4 / 72, h + 2 / 72
+        cx, cy = center
+        center = (cx + radius * 0.78 + w / 2 - 2 / 72, cy + radius * 0.78 + h / 2 - 2 / 72)
+        rect = _rect_at(center, (w, h))
+        hit = [e for e in self.edges if _rect_hits_segment(_grow(rect, CLEARANCE / 2),
+                                                           e["start"], e["end"])]
+        if hit:
+            raise LayoutError("the %s mark of %s is crossed by the edge %s -> %s: "
+                              "move the nodes" % (text, name, hit[0]["src"], hit[0]["dst"]))
+        self.marks.append({"node": name, "text": text, "center": center, "size": (w, h)})
+        self.placed.append((rect, "the mark of %s" % name))
+
+    def place(self, kind, owner, text, color, candidates, center_of, own_edges=()):
+        """Put a label at the first free candidate place.
+
+        kind (str): "value", "grad" or "edgelabel"; owner (str): node (or "src-dst");
+        candidates (tuple): places, passed to center_of(place, size) -> (x, y).
+        When no place is free: LayoutError if strict, else the problem is noted and the
+        label goes to its first place.
+        """
+        size = self.measure.size(text, LABEL_FONT)
+        chosen, tried = self._first_free(owner, size, candidates, center_of, own_edges)
+        if chosen is None:
+            self._no_room(kind, owner, text, tried)
+            chosen = candidates[0]
+        center = center_of(chosen, size)
+        self.placed.append((_rect_at(center, size), "the %s of %s" % (kind, owner)))
+        self.labels.append({"kind": kind, "owner": owner, "text": text, "color": color,
+                            "center": center, "size": size, "place": chosen})
+
+    def _first_free(self, owner, size, candidates, center_of, own_edges):
+        """(first free candidate or None, list of str saying what blocked each tried one)."""
+        tried = []
+        for cand in candidates:
+            hit = self.blocker(_rect_at(center_of(cand, size), size), own_edges,
+                               own_node=owner)
+            if hit is None:
+                return cand, tried
+            tried.append("%s: %s" % (cand, hit))
+        return None, tried
+
+    def _no_room(self, kind, owner, text, tried):
+        """Raise LayoutError (strict) or note the problem: a label found no free place."""
+        message = ("no room for the %s %r of %s at %.2f in per unit (tried %s): move the "
+                   "nodes apart or pass %s_at=" % (kind, text, owner, self.scale,
+                                                   "; ".join(tried),
+                                                   "value" if kind == "value" else "grad"))
+        if self.strict:
+            raise LayoutError(message)
+        self.problems.append(message)
+
+    def place_edge_labels(self):
+        """Put the label of each labelled edge beside the middle of its arrow."""
+        for e in self.edges:
+            if e["label"]:
+                self.place("edgelabel", "%s-%s" % (e["src"], e["dst"]), e["label"],
+                           EDGE_COLOR, (1, -1), _beside_edge(e), own_edges=(id(e),))
+
+    def bounds(self):
+        """(x0, y0, x1, y1): the box around every disc, label and mark (inches)."""
+        rects = ([_rect_at(c, (2 * r, 2 * r)) for _, c, r in self.discs]
+                 + [r for r, _ in self.placed])
+        return (min(r[0] for r in rects), min(r[1] for r in rects),
+                max(r[2] for r in rects), max(r[3] for r in rects))
+
+
+# --- fitting the figure: scale, title, legend, margins ----------------------------------
+
+def _title_size(measure, title, max_width):
+    """(width, height) of the title in inches, (0, 0) for none; LayoutError if too wide."""
+    title_size = measure.size(title, TITLE_FONT) if title else (0.0, 0.0)
+    if title_size[0] + 2 * MARGIN > max_width:
+        raise LayoutError("the title is %.2f in wide, more than the %.2f in of a figure"
+                          % (title_size[0], max_width - 2 * MARGIN))
+    return title_size
+
+
+def _shrink_to_fit(attempt, scale, max_width):
+    """The first layout, at ``scale`` then at smaller scales, that is ``max_width`` wide or less.
+
+    attempt (callable): scale (float) -> plan (dict); raises LayoutError when too tight.
+    Returns the plan; raises LayoutError when 12 attempts do not fit or one is too tight.
+    """
+    error = None
+    for _ in range(12):
+        try:
+            plan = attempt(scale)
+        except LayoutError as exc:      # too tight already: shrinking will not help
+            raise exc if error is None else LayoutError("%s (after shrinking to fit "
+                                                        "%.1f in: %s)" % (exc, max_width,
+                                                                          error)) from None
+        if plan["size"][0] <= max_width + 1e-9:
+            return plan
+        error = "%.2f in wide at %.2f in per unit" % (plan["size"][0], scale)
+        scale *= min(0.97, (max_width - 2 * MARGIN) / (plan["size"][0] - 2 * MARGIN))
+    raise LayoutError("the graph does not fit in %.1f in: %s" % (max_width, error))
+
+
+def _title_above(title, title_size, x0, x1, y1):
+    """(title plan or None, top y) for a title centred above the box x0..x1, y1 (inches)."""
+    if not title:
+        return None, y1
+    center = ((x0 + x1) / 2, y1 + 0.12 + title_size[1] / 2)
+    return {"text": title, "center": center, "size": title_size}, y1 + 0.12 + title_size[1]
+
+
+def _widen(x0, x1, legend_plan, title_plan):
+    """(x0, x1) widened to take in the legend items and the title."""
+    if legend_plan:
+        lx0 = min(item["x"] for item in legend_plan)
+        lx1 = max(item["x"] + item["width"] for item in legend_plan)
+        x0, x1 = min(x0, lx0), max(x1, lx1)
+    if title_plan:
+        x0 = min(x0, title_plan["center"][0] - title_plan["size"][0] / 2)
+        x1 = max(x1, title_plan["center"][0] + title_plan["size"][0] / 2)
+    return x0, x1
+
+
+def _shift_plan(plan, shift):
+    """Move every position of a plan by shift (array of shape (2,), inches), in place."""
+    def moved(point):
+        return tuple(np.asarray(point) + shift)
+
+    for item in plan["labels"] + plan["marks"]:
+        item["center"] = moved(item["center"])
+    for e in plan["edges"]:
+        e["start"], e["end"] = moved(e["start"]), moved(e["end"])
+    if plan["title"]:
+        plan["title"]["center"] = moved(plan["title"]["center"])
+    for item in plan["legend"]:
+        item["x"] += shift[0]
+        item["y"] += shift[1]
+    plan["centers"] = {k: moved(v) for k, v in plan["centers"].items()}
+
+
+# Legend geometry (inches): width of an entry's key, space after it, space between entries.
+_LEGEND_KEY_WIDTH, _LEGEND_PAD, _LEGEND_SPACING = 0.2, 0.05, 0.2
+
+
+def _legend_rows(entries, measure, width):
+    """Legend entries flowed into rows at most ``width`` inches wide.
+
+    entries (list of (kind, text)). Returns a list of (row, row width), a row being a
+    list of (kind, text, entry width).
+    """
+    rows, row, row_w = [], [], 0.0
+    for kind, text in entries:
+        w = (_LEGEND_KEY_WIDTH + _LEGEND_PAD
+             + measure.size(text, LEGEND_FONT, math=False)[0])
+        if row and row_w + _LEGEND_SPACING + w > width:
+            rows.append((row, row_w))
+            row, row_w = [], 0.0
+        row_w += (_LEGEND_SPACING if row else 0.0) + w
+        row.append((kind, text, w))
+    if row:
+        rows.append((row, row_w))
+    return rows
+
+
+def _legend_items(rows, line_h, center_x, top):
+    """Legend rows (see :func:`_legend_rows`) centred on center_x, stacked down from top.
+
+    line_h (float): height of a line of legend text. Returns (items, bottom) as
+    :meth:`Graph._legend_layout`.
+    """
+    items, y = [], top
+    for row, row_w in rows:
+        y -= line_h / 2 + 0.03
+        x = center_x - row_w / 2
+        for kind, text, w in row:
+            items.append({"kind": kind, "text": text, "x": x, "y": y, "width": w,
+                          "key_width": _LEGEND_KEY_WIDTH, "pad": _LEGEND_PAD})
+            x += w + _LEGEND_SPACING
+        y -= line_h / 2 + 0.03
+    return items, y
+
+
+# --- checking a node's arguments; drawing -----------------------------------------------
+
+def _check_name_and_kind(name, kind):
+    """Raise ValueError for a kind not in :data:`COLORS` or a name with characters other
+    than letters, digits and ``_``."""
+    if kind not in COLORS:
+        raise ValueError("unknown node kind %r; use one of %s" % (kind, ", ".join(COLORS)))
+    if not re.fullmatch(r"\w+", name):
+        raise ValueError("node name %r: use letters, digits and _ only" % name)
+
+
+def _check_places(name, value_at, grad_at):
+    """The places given for a node's value and gradient, as tuples (dict, maybe empty).
+
+    value_at, grad_at (str, tuple of str, or None). Raises ValueError for a place not in
+    :data:`PLACES`.
+    """
+    places = {}
+    for key, at in (("value", value_at), ("grad", grad_at)):
+        if at is not None:
+            at = (at,) if isinstance(at, str) else tuple(at)
+            bad = [p for p in at if p not in PLACES]
+            if bad:
+                raise ValueError("node %r: unknown place(s) %s; use %s"
+                                 % (name, bad, ", ".join(PLACES)))
+            places[key] = at
+    return places
+
+
+def _edge_arrow(edge, backward, faint):
+    """The arrow of a routed edge (FancyArrowPatch): red when drawn ``backward``; a faint
+    dashed link, without a head, when ``faint`` (no gradient flows along it)."""
+    if faint:
+        return FancyArrowPatch(edge["start"], edge["end"], arrowstyle="-", shrinkA=0,
+                               shrinkB=0, lw=0.9, ls=(0, (3, 2)), zorder=1, color="#9a9a9a")
+    return FancyArrowPatch(edge["start"], edge["end"], arrowstyle="-|>", mutation_scale=10,
+                           shrinkA=0, shrinkB=0, lw=1.1, zorder=1,
+                           color=GRAD_COLOR if backward else EDGE_COLOR)
+
+
+def _blank_figure(plan):
+    """(GraphFigure of the plan's size, its axes in inches with nothing drawn)."""
+    width, height = plan["size"]
+    fig = GraphFigure(figsize=(width, height), dpi=72)
+    fig.layout_problems = plan["problems"]
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, width)
+    ax.set_ylim(0, height)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return fig, ax
+
+
 class Graph:
     """A computational graph to be drawn: nodes at fixed positions, arrows between them."""
 
@@ -329,19 +645,8 @@ class Graph:
             a figure that shows only one of them tries :data:`SINGLE_PLACES` for it.
         Returns self, so calls can be chained.
         """
-        if kind not in COLORS:
-            raise ValueError("unknown node kind %r; use one of %s" % (kind, ", ".join(COLORS)))
-        if not re.fullmatch(r"\w+", name):
-            raise ValueError("node name %r: use letters, digits and _ only" % name)
-        places = {}
-        for key, at in (("value", value_at), ("grad", grad_at)):
-            if at is not None:
-                at = (at,) if isinstance(at, str) else tuple(at)
-                bad = [p for p in at if p not in PLACES]
-                if bad:
-                    raise ValueError("node %r: unknown place(s) %s; use %s"
-                                     % (name, bad, ", ".join(PLACES)))
-                places[key] = at
+        _check_name_and_kind(name, kind)
+        places = _check_places(name, value_at, grad_at)
         self.nodes[name] = {
             "name": name, "label": name if label is None else label, "kind": kind,
             "pos": (float(pos[0]), float(pos[1])), "value": format_number(value),
@@ -389,41 +694,52 @@ class Graph:
             raise ValueError("show must be 'both', 'forward' or 'backward', not %r" % (show,))
         self._check()
         measure = _Measure()
-        title_size = measure.size(title, TITLE_FONT) if title else (0.0, 0.0)
-        if title_size[0] + 2 * MARGIN > max_width:
-            raise LayoutError("the title is %.2f in wide, more than the %.2f in of a figure"
-                              % (title_size[0], max_width - 2 * MARGIN))
-        error = None
-        for _ in range(12):
-            try:
-                plan = self._layout_at(scale, show, measure, title, title_size, legend,
-                                       max_width, strict)
-            except LayoutError as exc:      # too tight already: shrinking will not help
-                raise exc if error is None else LayoutError("%s (after shrinking to fit "
-                                                            "%.1f in: %s)" % (exc, max_width,
-                                                                              error)) from None
-            if plan["size"][0] <= max_width + 1e-9:
-                return plan
-            error = "%.2f in wide at %.2f in per unit" % (plan["size"][0], scale)
-            scale *= min(0.97, (max_width - 2 * MARGIN) / (plan["size"][0] - 2 * MARGIN))
-        raise LayoutError("the graph does not fit in %.1f in: %s" % (max_width, error))
+        title_size = _title_size(measure, title, max_width)
+        attempt = functools.partial(self._layout_at, show=show, measure=measure, title=title,
+                                    title_size=title_size, legend=legend,
+                                    max_width=max_width, strict=strict)
+        return _shrink_to_fit(attempt, scale, max_width)
 
     def _layout_at(self, scale, show, measure, title, title_size, legend, max_width, strict):
-        """One layout attempt at a given scale (see :meth:`layout`)."""
+        """One layout attempt at a given scale (see :meth:`layout`): the plan (dict)."""
+        centers = self._node_centers(scale)
+        radii = {name: self._radius(node, measure) for name, node in self.nodes.items()}
+        self._check_discs_apart(centers, radii, scale)
+        edges = self._route_edges(centers, radii, show)
+        self._check_edges_clear(edges, centers, radii)
+        placer = _Placer(centers, radii, edges, measure, scale, strict)
+        self._place_marks(placer, centers, radii)    # marks first: they are fixed
+        placer.place_edge_labels()
+        self._place_node_labels(placer, centers, radii, show)
+        plan = {"size": None, "scale": scale, "show": show, "radii": radii,
+                "problems": placer.problems, "centers": centers, "edges": edges,
+                "labels": placer.labels, "marks": placer.marks, "title": None, "legend": []}
+        self._frame(plan, placer.bounds(), measure, title, title_size, legend, max_width)
+        return plan
+
+    def _node_centers(self, scale):
+        """Centre of each node's disc in inches, the lowest and leftmost at 0 (dict)."""
         xs = [n["pos"][0] for n in self.nodes.values()]
         ys = [n["pos"][1] for n in self.nodes.values()]
         x_min, y_min = min(xs), min(ys)
-        centers = {name: ((n["pos"][0] - x_min) * scale, (n["pos"][1] - y_min) * scale)
-                   for name, n in self.nodes.items()}
+        return {name: ((n["pos"][0] - x_min) * scale, (n["pos"][1] - y_min) * scale)
+                for name, n in self.nodes.items()}
+
+    def _check_discs_apart(self, centers, radii, scale):
+        """Raise LayoutError when two discs (dicts of centres and radii) are too close."""
         for a in self.nodes:
             for b in self.nodes:
                 if a < b and np.hypot(*np.subtract(centers[a], centers[b])) < (
-                        self._radius(self.nodes[a], measure)
-                        + self._radius(self.nodes[b], measure) + 0.1):
+                        radii[a] + radii[b] + 0.1):
                     raise LayoutError("nodes %r and %r overlap at %.2f in per unit"
                                       % (a, b, scale))
-        radii = {name: self._radius(node, measure) for name, node in self.nodes.items()}
-        discs = [(centers[name], radii[name]) for name in self.nodes]
+
+    def _route_edges(self, centers, radii, show):
+        """The arrows, from disc rim to disc rim (reversed when show is "backward").
+
+        Returns a list of dicts: src, dst, label, start and end ((x, y), inches); an edge
+        between two nodes at the same place is left out.
+        """
         edges = []
         for src, dst, label in self.edges:
             a, b = (src, dst) if show != "backward" else (dst, src)
@@ -435,158 +751,57 @@ class Graph:
             edges.append({"src": src, "dst": dst, "label": label,
                           "start": tuple(p + u * (radii[a] + 1 / 72)),
                           "end": tuple(q - u * (radii[b] + 1.5 / 72))})
+        return edges
+
+    def _check_edges_clear(self, edges, centers, radii):
+        """Raise LayoutError when an arrow runs across (or too near) another node's disc."""
         for e in edges:
             for name in self.nodes:
                 if name in (e["src"], e["dst"]):
                     continue
-                c, r = centers[name], radii[name]
                 p, q = np.array(e["start"]), np.array(e["end"])
-                t = np.clip(np.dot(np.subtract(c, p), q - p) / np.dot(q - p, q - p), 0, 1)
-                if np.hypot(*(p + t * (q - p) - c)) < r + CLEARANCE:
+                if _distance_to_segment(centers[name], p, q) < radii[name] + CLEARANCE:
                     raise LayoutError("the edge %s -> %s runs across node %r: move the nodes"
                                       % (e["src"], e["dst"], name))
-        placed = []             # rectangles already taken by labels and marks
 
-        def blocker(rect, own_edges=(), own_node=None):
-            """What a label's rectangle would touch (str), or None when it is clear of
-            every disc, edge, label and mark. Its own disc only must not be overlapped:
-            the label sits GAP from it.
-            """
-            grown = _grow(rect, CLEARANCE)
-            for name, (c, r) in zip(self.nodes, discs):
-                if _rect_hits_circle(rect if name == own_node else grown, c, r):
-                    return "node %s" % name
-            for e in edges:
-                if id(e) not in own_edges and _rect_hits_segment(grown, e["start"], e["end"]):
-                    return "edge %s->%s" % (e["src"], e["dst"])
-            for other, what in placed:
-                if _rects_overlap(grown, other):
-                    return what
-            return None
-
-        # Marks first: they are fixed, up and to the right of their disc.
-        marks = []
+    def _place_marks(self, placer, centers, radii):
+        """Put the ``#`` / ``&`` marks of the nodes that have them (see _Placer.place_mark)."""
         for name, node in self.nodes.items():
-            text = ("#" if node["reduce"] else "") + ("&" if node["broadcast"] else "")
+            text = _mark_text(node)
             if text:
-                w, h = measure.size(text, MARK_FONT, math=False)
-                w, h = w + 4 / 72, h + 2 / 72
-                cx, cy = centers[name]
-                r = radii[name]
-                center = (cx + r * 0.78 + w / 2 - 2 / 72, cy + r * 0.78 + h / 2 - 2 / 72)
-                rect = _rect_at(center, (w, h))
-                hit = [e for e in edges if _rect_hits_segment(_grow(rect, CLEARANCE / 2),
-                                                              e["start"], e["end"])]
-                if hit:
-                    raise LayoutError("the %s mark of %s is crossed by the edge %s -> %s: "
-                                      "move the nodes" % (text, name, hit[0]["src"],
-                                                          hit[0]["dst"]))
-                marks.append({"node": name, "text": text, "center": center, "size": (w, h)})
-                placed.append((rect, "the mark of %s" % name))
-        labels, problems = [], []
+                placer.place_mark(name, text, centers[name], radii[name])
 
-        def place(kind, owner, text, color, candidates, center_of, own_edges=()):
-            """Put a label at the first free candidate place, or raise LayoutError."""
-            size = measure.size(text, LABEL_FONT)
-            tried = []
-            for cand in candidates:
-                center = center_of(cand, size)
-                rect = _rect_at(center, size)
-                hit = blocker(rect, own_edges, own_node=owner)
-                if hit is None:
-                    placed.append((rect, "the %s of %s" % (kind, owner)))
-                    labels.append({"kind": kind, "owner": owner, "text": text,
-                                   "color": color, "center": center, "size": size,
-                                   "place": cand})
-                    return
-                tried.append("%s: %s" % (cand, hit))
-            message = ("no room for the %s %r of %s at %.2f in per unit (tried %s): move the "
-                       "nodes apart or pass %s_at=" % (kind, text, owner, scale,
-                                                       "; ".join(tried),
-                                                       "value" if kind == "value" else "grad"))
-            if strict:
-                raise LayoutError(message)
-            problems.append(message)
-            center = center_of(candidates[0], size)
-            placed.append((_rect_at(center, size), "the %s of %s" % (kind, owner)))
-            labels.append({"kind": kind, "owner": owner, "text": text, "color": color,
-                           "center": center, "size": size, "place": candidates[0]})
-
-        for e in edges:
-            if not e["label"]:
-                continue
-            p, q = np.array(e["start"]), np.array(e["end"])
-            mid, d = (p + q) / 2, (q - p) / np.hypot(*(q - p))
-            normal = np.array([-d[1], d[0]])
-            if normal[1] < 0 or (normal[1] == 0 and normal[0] < 0):
-                normal = -normal       # try above (or left of) the arrow first
-
-            def beside(side, size, mid=mid, normal=normal):
-                off = (abs(normal[0]) * size[0] + abs(normal[1]) * size[1]) / 2 + GAP
-                return tuple(mid + side * normal * off)
-
-            place("edgelabel", "%s-%s" % (e["src"], e["dst"]), e["label"], EDGE_COLOR,
-                  (1, -1), beside, own_edges=(id(e),))
+    def _place_node_labels(self, placer, centers, radii, show):
+        """Put each node's value and gradient (those that ``show`` draws) around its disc."""
         for name, node in self.nodes.items():
-            center = centers[name]
-            for kind, color, places in (
-                    ("value", VALUE_COLOR, node["value_at"] or (
-                        VALUE_PLACES if show == "both" else SINGLE_PLACES)),
-                    ("grad", GRAD_COLOR, node["grad_at"] or (
-                        GRAD_PLACES if show == "both" else SINGLE_PLACES))):
+            for kind, color in (("value", VALUE_COLOR), ("grad", GRAD_COLOR)):
                 text = node[kind]
-                if text is None or (kind == "value" and show == "backward") or (
-                        kind == "grad" and show == "forward"):
+                if text is None or kind not in _SHOWN[show]:
                     continue
-                place(kind, name, text, color, places,
-                      lambda cand, size, c=center, r=radii[name]: _place_center(cand, c, size,
-                                                                                r, GAP))
+                placer.place(kind, name, text, color, _label_places(node, kind, show),
+                             lambda cand, size, c=centers[name], r=radii[name]:
+                             _place_center(cand, c, size, r, GAP))
 
-        # Bounding box of the graph, then the title above it and the legend below it.
-        rects = [_rect_at(c, (2 * r, 2 * r)) for c, r in discs] + [r for r, _ in placed]
-        x0 = min(r[0] for r in rects)
-        x1 = max(r[2] for r in rects)
-        y0 = min(r[1] for r in rects)
-        y1 = max(r[3] for r in rects)
+    def _frame(self, plan, bounds, measure, title, title_size, legend, max_width):
+        """Add the title above the graph and the legend below it, then move everything so
+        that the figure's lower-left corner is (0, 0), with MARGIN all round.
+
+        plan (dict): filled in place (size, title, legend, and every position moved).
+        bounds ((x0, y0, x1, y1)): box of the discs, labels and marks, inches.
+        title (str or None), title_size ((w, h), inches), legend (bool), max_width (float).
+        """
+        x0, y0, x1, y1 = bounds
         width = max(x1 - x0, title_size[0])
-        title_plan = None
-        top = y1
-        if title:
-            title_plan = {"text": title, "center": ((x0 + x1) / 2, y1 + 0.12 + title_size[1] / 2),
-                          "size": title_size}
-            top = y1 + 0.12 + title_size[1]
+        title_plan, top = _title_above(title, title_size, x0, x1, y1)
         legend_plan, bottom = [], y0
         if legend:
-            legend_plan, bottom = self._legend_layout(show, measure, (x0 + x1) / 2,
+            legend_plan, bottom = self._legend_layout(plan["show"], measure, (x0 + x1) / 2,
                                                       min(max_width - 2 * MARGIN,
                                                           max(width, 3.3)), y0 - 0.16)
-            if legend_plan:
-                lx0 = min(item["x"] for item in legend_plan)
-                lx1 = max(item["x"] + item["width"] for item in legend_plan)
-                x0, x1 = min(x0, lx0), max(x1, lx1)
-        if title_plan:
-            x0 = min(x0, title_plan["center"][0] - title_size[0] / 2)
-            x1 = max(x1, title_plan["center"][0] + title_size[0] / 2)
-        shift = np.array([MARGIN - x0, MARGIN - bottom])
-        size = (x1 - x0 + 2 * MARGIN, top - bottom + 2 * MARGIN)
-
-        def moved(point):
-            return tuple(np.asarray(point) + shift)
-
-        for item in labels + marks:
-            item["center"] = moved(item["center"])
-        for e in edges:
-            e["start"], e["end"] = moved(e["start"]), moved(e["end"])
-        if title_plan:
-            title_plan["center"] = moved(title_plan["center"])
-        for item in legend_plan:
-            item["x"] += shift[0]
-            item["y"] += shift[1]
-        return {"size": size, "scale": scale, "show": show, "radii": radii,
-                "problems": problems,
-                "centers": {k: moved(v) for k, v in centers.items()},
-                "edges": edges, "labels": labels, "marks": marks, "title": title_plan,
-                "legend": legend_plan}
+        x0, x1 = _widen(x0, x1, legend_plan, title_plan)
+        plan.update(size=(x1 - x0 + 2 * MARGIN, top - bottom + 2 * MARGIN),
+                    title=title_plan, legend=legend_plan)
+        _shift_plan(plan, np.array([MARGIN - x0, MARGIN - bottom]))
 
     @staticmethod
     def _radius(node, measure):
@@ -600,6 +815,12 @@ class Graph:
         Returns (items, bottom): items are dicts with kind, text, x (left), y (centre),
         width; bottom is the lowest y used.
         """
+        entries = self._legend_entries(show)
+        line_h = measure.size("Ag", LEGEND_FONT, math=False)[1]
+        return _legend_items(_legend_rows(entries, measure, width), line_h, center_x, top)
+
+    def _legend_entries(self, show):
+        """The legend's entries for this graph drawn as ``show``: list of (kind, text)."""
         nodes = self.nodes.values()
         entries = [("swatch-" + k, KIND_NAMES[k]) for k in COLORS
                    if any(n["kind"] == k for n in nodes)]
@@ -613,28 +834,7 @@ class Graph:
             entries.append(("mark-#", "dimensional reduction"))
         if any(n["broadcast"] for n in nodes):
             entries.append(("mark-&", "broadcasting"))
-        key_w, pad, spacing = 0.2, 0.05, 0.2
-        rows, row, row_w = [], [], 0.0
-        line_h = measure.size("Ag", LEGEND_FONT, math=False)[1]
-        for kind, text in entries:
-            w = key_w + pad + measure.size(text, LEGEND_FONT, math=False)[0]
-            if row and row_w + spacing + w > width:
-                rows.append((row, row_w))
-                row, row_w = [], 0.0
-            row_w += (spacing if row else 0.0) + w
-            row.append((kind, text, w))
-        if row:
-            rows.append((row, row_w))
-        items, y = [], top
-        for row, row_w in rows:
-            y -= line_h / 2 + 0.03
-            x = center_x - row_w / 2
-            for kind, text, w in row:
-                items.append({"kind": kind, "text": text, "x": x, "y": y, "width": w,
-                              "key_width": key_w, "pad": pad})
-                x += w + spacing
-            y -= line_h / 2 + 0.03
-        return items, y
+        return entries
 
     # --- drawing ---------------------------------------------------------------------
 
@@ -654,36 +854,38 @@ class Graph:
         """
         plan = self.layout(show=show, scale=scale, title=title, legend=legend,
                            max_width=max_width, strict=strict)
-        width, height = plan["size"]
-        fig = GraphFigure(figsize=(width, height), dpi=72)
-        fig.layout_problems = plan["problems"]
-        ax = fig.add_axes((0, 0, 1, 1))
-        ax.set_xlim(0, width)
-        ax.set_ylim(0, height)
-        ax.set_aspect("equal")
-        ax.axis("off")
+        fig, ax = _blank_figure(plan)
+        self._draw_edges(ax, plan)
+        self._draw_nodes(ax, plan)
+        self._draw_marks(ax, plan)
+        self._draw_labels(ax, plan)
+        for i, item in enumerate(plan["legend"]):
+            self._draw_legend_item(ax, item, i)
+        return fig
+
+    def _draw_edges(self, ax, plan):
+        """The arrows; backwards, the links out of ``data`` nodes are faint and dashed."""
         backward = plan["show"] == "backward"
         for e in plan["edges"]:
-            if backward and self.nodes[e["src"]]["kind"] == "data":
-                # No gradient flows into an input that needs none: a faint dashed link.
-                arrow = FancyArrowPatch(e["start"], e["end"], arrowstyle="-", shrinkA=0,
-                                        shrinkB=0, lw=0.9, ls=(0, (3, 2)), zorder=1,
-                                        color="#9a9a9a")
-            else:
-                arrow = FancyArrowPatch(e["start"], e["end"], arrowstyle="-|>",
-                                        mutation_scale=10, shrinkA=0, shrinkB=0, lw=1.1,
-                                        zorder=1, color=GRAD_COLOR if backward else EDGE_COLOR)
+            # No gradient flows into an input that needs none: a faint dashed link.
+            faint = backward and self.nodes[e["src"]]["kind"] == "data"
+            arrow = _edge_arrow(e, backward, faint)
             arrow.set_gid(GID_PREFIXES["edge"] + "%s-%s" % (e["src"], e["dst"]))
             ax.add_patch(arrow)
+
+    def _draw_nodes(self, ax, plan):
+        """Each node's disc, coloured by kind, with its label inside."""
         for name, node in self.nodes.items():
             center = plan["centers"][name]
             disc = Circle(center, plan["radii"][name], facecolor=COLORS[node["kind"]],
-                          edgecolor="#333333",
-                          lw=1.0, zorder=2)
+                          edgecolor="#333333", lw=1.0, zorder=2)
             disc.set_gid(GID_PREFIXES["node"] + name)
             ax.add_patch(disc)
             self._draw_text(ax, node["label"], center, NODE_FONT, "#111111",
                             GID_PREFIXES["node"] + name + "-label", zorder=3, math=True)
+
+    def _draw_marks(self, ax, plan):
+        """The ``#`` / ``&`` marks, bold in small white rounded boxes."""
         for mark in plan["marks"]:
             (cx, cy), (w, h) = mark["center"], mark["size"]
             box = FancyBboxPatch((cx - w / 2, cy - h / 2), w, h,
@@ -694,15 +896,15 @@ class Graph:
             self._draw_text(ax, mark["text"], mark["center"], MARK_FONT, "#333333",
                             GID_PREFIXES["mark"] + mark["node"], zorder=5, weight="bold",
                             math=False)
+
+    def _draw_labels(self, ax, plan):
+        """The values, gradients and edge labels, then the title."""
         for label in plan["labels"]:
             self._draw_text(ax, label["text"], label["center"], LABEL_FONT, label["color"],
                             GID_PREFIXES[label["kind"]] + label["owner"], zorder=4)
         if plan["title"]:
             self._draw_text(ax, plan["title"]["text"], plan["title"]["center"], TITLE_FONT,
                             "#111111", GID_PREFIXES["title"], zorder=4)
-        for i, item in enumerate(plan["legend"]):
-            self._draw_legend_item(ax, item, i)
-        return fig
 
     @staticmethod
     def _draw_text(ax, text, center, fontsize, color, gid, zorder, weight="normal", math=None):
