@@ -196,3 +196,134 @@ def test_inputs_are_not_modified(ref):
         getattr(ref, "conv_backward_" + kind)(dout, cache)
         for a, c in zip((x, w, b, dout), copies + [dout_copy]):
             np.testing.assert_array_equal(a, c)
+
+
+def torch_seed_network(x, t, params):
+    """The notes' network in PyTorch: S and its gradients, by autograd."""
+    p = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
+    tx = torch.tensor(x, requires_grad=True)
+    # (10): a convolution is a cross-correlation with the kernel flipped
+    z1 = TF.conv2d(tx[None, None], torch.flip(p["W_conv"], (0, 1))[None, None])[0, 0] + p["b1"]
+    z2 = TF.max_pool2d(torch.relu(z1)[None, None], 2, 2)[0, 0] + p["b2"]
+    z3 = p["W_full"].reshape(len(t), -1) @ torch.relu(z2).reshape(-1) + p["b3"]
+    S = -(torch.tensor(t) * torch.log_softmax(z3, 0)).sum()
+    S.backward()
+    return S.item(), tx.grad.numpy(), {k: v.grad.numpy() for k, v in p.items()}
+
+
+def seed_case(ref, seed=None):
+    """The chapter's example of the notes' network, or a random one."""
+    if seed is None:
+        return ref.SEED_X, ref.SEED_T, ref.SEED_PARAMS
+    rng = _rng("seed-network", seed)
+    K = 3
+    params = {"W_conv": rng.normal(size=(3, 3)), "b1": rng.normal(size=(6, 4)),
+              "b2": rng.normal(size=(3, 2)), "W_full": rng.normal(size=(K, 3, 2)),
+              "b3": rng.normal(size=K)}
+    return rng.normal(size=(8, 6)), np.eye(K)[seed % K], params
+
+
+@pytest.mark.parametrize("seed", (None, 1, 2, 3))
+def test_seed_network_gradients_match_pytorch(ref, seed):
+    x, t, params = seed_case(ref, seed)
+    got = ref.seed_network(x, t, params)
+    S, dx, grads = torch_seed_network(x, t, params)
+    assert got["S"] == pytest.approx(S, rel=1e-12)
+    for name, key in (("dW_conv", "W_conv"), ("db1", "b1"), ("db2", "b2"),
+                      ("dW_full", "W_full"), ("db3", "b3")):
+        np.testing.assert_allclose(got[name], grads[key], rtol=1e-10, atol=1e-12, err_msg=name)
+    np.testing.assert_allclose(got["dx"], dx, rtol=1e-10, atol=1e-12)
+
+
+def test_seed_equation_49_is_off_by_the_probability_of_the_target(ref):
+    """The notes' (49) keeps y_h: with a one-hot target it is y_target times the gradient."""
+    x, t, params = seed_case(ref)
+    got = ref.seed_network(x, t, params)
+    y_target = got["y"][int(np.argmax(t))]
+    np.testing.assert_allclose(got["db2_seed"], y_target * got["db2"], rtol=1e-12, atol=1e-15)
+    assert not np.allclose(got["db2_seed"], got["db2"])
+    numeric = numerical_gradient(lambda b: ref.seed_network(x, t, dict(params, b2=b))["S"],
+                                 params["b2"].copy())
+    np.testing.assert_allclose(got["db2"], numeric, rtol=1e-6, atol=1e-9)
+
+
+def test_seed_convolution_is_a_flipped_cross_correlation(ref):
+    x, t, params = seed_case(ref)
+    got = ref.seed_network(x, t, params)
+    out, _ = ref.conv_forward_naive(x[None, None], params["W_conv"][::-1, ::-1][None, None].copy(),
+                                    np.zeros(1), {"stride": 1, "pad": 0})
+    np.testing.assert_allclose(got["z1"] - params["b1"], out[0, 0], rtol=1e-12, atol=1e-14)
+
+
+def test_gradient_of_a_cross_correlation_is_a_convolution(ref):
+    """dx of the layer = the full convolution of dout with w: a cross-correlation of dout,
+    padded by HH - 1, with the flipped kernel (channels in and out swapped); and dw = the
+    cross-correlation of x with dout."""
+    rng = _rng("duality")
+    x, w, b = rng.normal(size=(2, 3, 7, 6)), rng.normal(size=(4, 3, 3, 2)), rng.normal(size=4)
+    out, cache = ref.conv_forward_naive(x, w, b, {"stride": 1, "pad": 0})
+    dout = rng.normal(size=out.shape)
+    dx, dw, _ = ref.conv_backward_naive(dout, cache)
+    doutp = np.pad(dout, ((0, 0), (0, 0), (2, 2), (1, 1)))
+    w_flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
+    full, _ = ref.conv_forward_naive(doutp, w_flipped, np.zeros(3), {"stride": 1, "pad": 0})
+    np.testing.assert_allclose(dx, full, rtol=1e-12, atol=1e-12)
+    corr, _ = ref.conv_forward_naive(x.transpose(1, 0, 2, 3).copy(),
+                                     dout.transpose(1, 0, 2, 3).copy(), np.zeros(4),
+                                     {"stride": 1, "pad": 0})
+    np.testing.assert_allclose(dw, corr.transpose(1, 0, 2, 3), rtol=1e-12, atol=1e-12)
+
+
+def cnn_case(seed, N=4, C=3, H=8, W=6, F=5, K=4, size=3):
+    rng = _rng("cnn", seed)
+    params = {"W1": rng.normal(size=(F, C, size, size)), "b1": rng.normal(size=F),
+              "W2": rng.normal(scale=0.5, size=(F * H * W // 4, K)), "b2": rng.normal(size=K)}
+    return params, rng.normal(size=(N, C, H, W)), rng.integers(0, K, size=N)
+
+
+def torch_cnn_loss(params, X, y, reg):
+    p = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
+    pad = (params["W1"].shape[2] - 1) // 2
+    h = TF.max_pool2d(torch.relu(TF.conv2d(torch.tensor(X), p["W1"], p["b1"], padding=pad)), 2, 2)
+    scores = h.reshape(len(X), -1) @ p["W2"] + p["b2"]
+    loss = TF.cross_entropy(scores, torch.tensor(y)) \
+        + 0.5 * reg * ((p["W1"] ** 2).sum() + (p["W2"] ** 2).sum())
+    loss.backward()
+    return scores.detach().numpy(), loss.item(), {k: v.grad.numpy() for k, v in p.items()}
+
+
+@pytest.mark.parametrize("seed,reg,size", ((0, 0.0, 3), (1, 0.3, 3), (2, 0.1, 5), (3, 0.0, 1)))
+def test_cnn_loss_matches_pytorch(ref, seed, reg, size):
+    params, X, y = cnn_case(seed, size=size)
+    scores, loss, grads = torch_cnn_loss(params, X, y, reg)
+    np.testing.assert_allclose(ref.cnn_loss(params, X), scores, rtol=1e-10, atol=1e-12)
+    got_loss, got = ref.cnn_loss(params, X, y, reg)
+    assert got_loss == pytest.approx(loss, rel=1e-12)
+    assert set(got) == set(params)
+    for name in params:
+        np.testing.assert_allclose(got[name], grads[name], rtol=1e-9, atol=1e-12, err_msg=name)
+
+
+def test_cnn_loss_matches_central_differences(ref):
+    params, X, y = cnn_case(7, N=2, C=2, H=4, W=4, F=2, K=3)
+    _, grads = ref.cnn_loss(params, X, y, 0.2)
+    for name in params:
+        numeric = numerical_gradient(
+            lambda a, name=name: ref.cnn_loss(dict(params, **{name: a}), X, y, 0.2)[0],
+            params[name].copy())
+        np.testing.assert_allclose(grads[name], numeric, rtol=1e-6, atol=1e-8, err_msg=name)
+
+
+def test_worked_examples_match_pytorch(ref):
+    """The literals of the setup cell: the conv outputs and the max-pool example."""
+    for (stride, pad), expected in ref.CONV_OUT.items():
+        out = TF.conv2d(torch.tensor(ref.CONV_X), torch.tensor(ref.CONV_W),
+                        torch.tensor(ref.CONV_B), stride=stride, padding=pad).numpy()
+        np.testing.assert_array_equal(expected, out)
+    flipped = TF.conv2d(torch.tensor(ref.CONV_X), torch.flip(torch.tensor(ref.CONV_W), (2, 3)),
+                        torch.tensor(ref.CONV_B), padding=1).numpy()
+    np.testing.assert_array_equal(ref.CONV_OUT_FLIPPED, flipped)
+    out, dx = torch_pool(ref.POOL_X, ref.POOL_PARAM, ref.POOL_DOUT)
+    np.testing.assert_array_equal(ref.POOL_OUT, out)
+    np.testing.assert_array_equal(ref.POOL_DX, dx)
+    assert not np.array_equal(ref.POOL_DX_ALL_MAXIMA, ref.POOL_DX)
