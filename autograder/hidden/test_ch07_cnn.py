@@ -179,6 +179,8 @@ def stride_error_test(call, what, shapes):
     for description, args in shapes:
         try:
             call(*args)
+        except ValueError:          # only when called directly, without the grader's proxy
+            continue
         except CheckFailure as failure:
             if str(failure).find("ValueError") >= 0:
                 continue
@@ -317,9 +319,8 @@ def test_max_pool_forward_fast_stride_error(student, reference, rng):
 
 @points(2)
 def test_fast_layers_on_a_real_batch(student, reference, rng):
-    """conv and max-pool fast layers, forward and backward, on 64 images of 3 x 32 x 32 in
-    the time limit (loops over positions take too long here)"""
-    case = (64, 3, 32, 32, 16, 3, 3, 1, 1)
+    """the fast conv and max-pool layers chained, forward and backward, on a larger batch"""
+    case = (16, 3, 16, 16, 8, 3, 3, 1, 1)
     x, w, b, conv_param = conv_inputs(rng, case)
     out, cache = unpack("conv_forward_fast", student.conv_forward_fast(x, w, b, conv_param), 2,
                         ("out", "cache"))
@@ -336,9 +337,9 @@ def test_fast_layers_on_a_real_batch(student, reference, rng):
                                 student.max_pool_forward_fast(expected_out, pool_param), 2,
                                 ("out", "cache"))
     ref_pooled, ref_pool_cache = reference.max_pool_forward_fast(expected_out, pool_param)
-    check_close("out of max_pool_forward_fast, x (64, 16, 32, 32), 2 x 2 windows, stride 2",
+    check_close("out of max_pool_forward_fast, x (16, 8, 16, 16), 2 x 2 windows, stride 2",
                 pooled, ref_pooled)
     dpool = rng.normal(size=ref_pooled.shape)
-    check_close("dx of max_pool_backward_fast, x (64, 16, 32, 32), 2 x 2 windows, stride 2",
+    check_close("dx of max_pool_backward_fast, x (16, 8, 16, 16), 2 x 2 windows, stride 2",
                 student.max_pool_backward_fast(dpool, pool_cache),
                 reference.max_pool_backward_fast(dpool, ref_pool_cache))
