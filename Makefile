@@ -7,7 +7,7 @@ SAMPLES := _build/samples
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: all setup system-deps exercises book samples lint test bench bench-course clean
+.PHONY: all setup system-deps exercises book samples lint test bench bench-course bench-conv clean
 
 all: setup book samples
 
@@ -57,6 +57,10 @@ bench: setup
 # N students x every chapter with this grader, a sample with stock nbgrader (STUDENTS=40)
 bench-course: setup
 	$(PY) scripts/bench_course.py --students $(or $(STUDENTS),40)
+
+# chapter 7: naive (loops) against fast (pure numpy) convolution and max-pool layers
+bench-conv: setup
+	$(PY) scripts/bench_conv.py
 
 clean:
 	rm -rf _build
