@@ -343,3 +343,29 @@ def test_fast_layers_on_a_real_batch(student, reference, rng):
     check_close("dx of max_pool_backward_fast, x (16, 8, 16, 16), 2 x 2 windows, stride 2",
                 student.max_pool_backward_fast(dpool, pool_cache),
                 reference.max_pool_backward_fast(dpool, ref_pool_cache))
+
+
+# The notebook"s check cells as nbgrader grade cells, each worth its hidden tests.
+GRADE_CELLS = {
+    "check_conv_forward_naive": [
+        "test_conv_forward_naive",
+        "test_conv_forward_naive_stride_error",
+    ],
+    "check_conv_backward_naive": [
+        "test_conv_backward_naive",
+    ],
+    "check_pool": [
+        "test_max_pool_forward_naive",
+        "test_max_pool_backward_naive",
+        "test_max_pool_forward_naive_stride_error",
+    ],
+    "check_fast": [
+        "test_conv_forward_fast",
+        "test_conv_backward_fast",
+        "test_conv_forward_fast_stride_error",
+        "test_max_pool_forward_fast",
+        "test_max_pool_backward_fast",
+        "test_max_pool_forward_fast_stride_error",
+        "test_fast_layers_on_a_real_batch",
+    ],
+}
