@@ -7,7 +7,7 @@ SAMPLES := _build/samples
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: all setup system-deps exercises book samples lint test bench clean
+.PHONY: all setup system-deps exercises book samples lint test bench bench-conv clean
 
 all: setup book samples
 
@@ -53,6 +53,10 @@ test: setup book
 
 bench: setup
 	$(PY) scripts/bench_grading.py
+
+# chapter 7: naive (loops) against fast (pure numpy) convolution and max-pool layers
+bench-conv: setup
+	$(PY) scripts/bench_conv.py
 
 clean:
 	rm -rf _build
