@@ -1,6 +1,7 @@
 """Train the capstone's CNN in numpy and in PyTorch (CPU), in one run, and compare.
 
-    python scripts/bench_capstone.py [--arch deep] [--epochs 12] [--batch 100] [--lr 2e-3]
+    python scripts/bench_capstone.py [--arch deep] [--epochs 10] [--batch 100] [--lr 2e-3]
+                                     [--decay 0.8]
                                      [--no-augment] [--threads N]
 
 Both sides train the same network (``bookkit.capstone``: the course's reference layers,
@@ -23,9 +24,10 @@ from pathlib import Path
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--arch", default="deep", choices=("seed", "deep"))
-    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--decay", type=float, default=0.8)
     parser.add_argument("--no-augment", action="store_true")
     parser.add_argument("--threads", type=int, default=0)
     args = parser.parse_args()
@@ -49,9 +51,10 @@ def main():
     params = cap.init_params(args.arch, np.random.default_rng(0))
     schedule = cap.batches(len(X_train), args.epochs, args.batch, 1, not args.no_augment,
                            X_train)
-    print("capstone: %s network, %d epochs of %d steps (batch %d, Adam lr %g%s), "
+    print("capstone: %s network, %d epochs of %d steps (batch %d, Adam lr %g times %g per "
+          "epoch%s), "
           "torch %s with %d threads" % (args.arch, args.epochs, len(schedule) // args.epochs,
-                                        args.batch, args.lr,
+                                        args.batch, args.lr, args.decay,
                                         "" if args.no_augment else ", +-2 pixel shifts",
                                         torch.__version__, torch.get_num_threads()),
           flush=True)
@@ -60,9 +63,10 @@ def main():
         print(message, flush=True)
 
     _, history = cap.train_numpy(params, layers, adam, X_train, y_train, X_test, y_test,
-                                 args.arch, schedule, args.lr, log=lambda m: log("numpy " + m))
+                                 args.arch, schedule, args.lr, args.decay,
+                                 log=lambda m: log("numpy " + m))
     torch_acc, torch_seconds = cap.train_torch(params, X_test, y_test, y_train, args.arch,
-                                               schedule, args.lr, log=log)
+                                               schedule, args.lr, args.decay, log=log)
     numpy_acc, numpy_seconds = history["test_acc"][-1], history["seconds"][-1]
     print("pytorch: test accuracy %.3f; numpy - pytorch: %+.1f points"
           % (torch_acc, 100 * (numpy_acc - torch_acc)))

@@ -149,8 +149,9 @@ def accuracy_numpy(params, X, y, L, arch, chunk=500):
 
 
 def train_numpy(params, L, adam, X_train, y_train, X_test, y_test, arch, schedule,
-                learning_rate=1e-3, log=print):
-    """Train with Adam over a schedule (see batches). Returns (params, history), history
+                learning_rate=1e-3, decay=1.0, log=print):
+    """Train with Adam over a schedule (see batches), the learning rate multiplied by decay
+    after every epoch (in each parameter's config). Returns (params, history), history
     with the per-step "loss", and per epoch "train_acc" (on 1,000 training images),
     "test_acc" and "seconds" (training time, evaluation excluded)."""
     params = {k: v.copy() for k, v in params.items()}
@@ -168,6 +169,8 @@ def train_numpy(params, L, adam, X_train, y_train, X_test, y_test, arch, schedul
                                                        L, arch)[0])
             history["test_acc"].append(accuracy_numpy(params, X_test, y_test, L, arch)[0])
             history["seconds"].append(seconds)
+            for config in configs.values():
+                config["learning_rate"] *= decay
             if log:
                 log("epoch %2d: loss %.4f, train accuracy %.3f, test accuracy %.3f (%.1f s)"
                     % (epoch + 1, np.mean(history["loss"][-50:]), history["train_acc"][-1],
@@ -222,7 +225,7 @@ def torch_grads(model, arch, X, y):
 
 
 def train_torch(params, X_test, y_test, y_train, arch, schedule, learning_rate=1e-3,
-                log=print):
+                decay=1.0, log=print):
     """The same training in PyTorch (CPU): Adam with the same hyperparameters, the same
     schedule. Returns (test accuracy, training seconds)."""
     import torch
@@ -239,6 +242,8 @@ def train_torch(params, X_test, y_test, y_train, arch, schedule, learning_rate=1
             seconds += time.perf_counter() - t0
             with torch.no_grad():
                 acc = float((model(torch.from_numpy(X_test)).argmax(1).numpy() == y_test).mean())
+            for group in opt.param_groups:
+                group["lr"] *= decay
             if log:
                 log("pytorch epoch %2d: test accuracy %.3f (%.1f s)" % (epoch + 1, acc, seconds))
             t0 = time.perf_counter()
