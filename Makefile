@@ -7,7 +7,7 @@ SAMPLES := _build/samples
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: all setup system-deps exercises book samples lint test bench bench-course bench-conv clean
+.PHONY: all setup system-deps exercises book samples lint test bench bench-course bench-conv bench-capstone clean
 
 all: setup book samples
 
@@ -61,6 +61,10 @@ bench-course: setup
 # chapter 7: naive (loops) against fast (pure numpy) convolution and max-pool layers
 bench-conv: setup
 	$(PY) scripts/bench_conv.py
+
+# The capstone's CNN trained in numpy and in PyTorch, same weights and batches, in one run.
+bench-capstone: setup
+	$(PY) scripts/bench_capstone.py
 
 clean:
 	rm -rf _build

@@ -4,7 +4,8 @@
 nbgrader submissions in a sandbox. The tree says which rules a file lives by::
 
     autograder/
-      cli.py            the command line (trusted)
+      cli.py            the command line (trusted): grade (jobs, progress, stop and
+                        resume, shards), merge, gradescope
       toolkit/          pasted into every exercise notebook: numpy only, nothing secret
         checks.py         check_close, check_gradient, check_all, diagnosis of mistakes
       sandbox/          where students' code runs
@@ -26,9 +27,12 @@ nbgrader submissions in a sandbox. The tree says which rules a file lives by::
         runner.py         grade one notebook
         results.py        results.json (Gradescope's schema) and grades.csv
       hidden/           the hidden tests, one pytest file per chapter (secret)
+        cases.py          input generators shared with the project's own tests
       course/           tools for instructors and authors
         release.py        exercises/ from solutions/ with nbgrader
         samples.py        sample submissions to try the grader on
+        submissions.py    finding submissions in nbgrader's layout; bad input by status
+        late.py           due dates and late penalties from timestamp.txt
         gradebook.py      scores into nbgrader's gradebook (check cells as grade cells)
         feedback.py       a feedback page per submission (HTML, nbgrader's layout)
         gradescope.py     the Gradescope zip and its runner (gradescope_files/: setup.sh,
