@@ -24,7 +24,7 @@ SOLUTIONS = str(ROOT / "solutions")
 
 STEAL = """
 import glob, json
-for path in glob.glob(%r + "/*/*.ipynb"):
+for path in glob.glob(%r + "/{chapter}/*.ipynb"):
     ns = {}
     for cell in json.loads(open(path).read())["cells"]:
         if cell["cell_type"] == "code":
@@ -125,7 +125,7 @@ def listener():
 def test_attack_gains_nothing(name, attack, listener, mode):
     solution = json.loads(solution_path(name).read_text(encoding="utf-8"))
     fid = last_graded(name, solution)     # earlier functions keep their points
-    body = ATTACKS[attack].replace("{name}", fid).replace(
+    body = ATTACKS[attack].replace("{name}", fid).replace("{chapter}", name).replace(
         "{port}", str(listener.getsockname()[1]))
     attacked = per_test(with_body(solution, fid, body), name, mode)
     assert attacked == per_test(stubbed(solution, fid), name, mode)
@@ -140,6 +140,6 @@ def test_the_read_attack_would_work_without_the_sandbox():
     name = "ch01_gates"
     solution = json.loads(solution_path(name).read_text(encoding="utf-8"))
     fid = list(solution_cells(solution))[0]
-    nb = with_body(solution, fid, STEAL.replace("{name}", fid))
+    nb = with_body(solution, fid, STEAL.replace("{name}", fid).replace("{chapter}", name))
     results = runner.grade_notebook(json.dumps(nb), name, FAST, sandboxed=False)
     assert results["score"] == runner.max_score(name)
