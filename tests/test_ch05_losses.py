@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from autograder.grading.reference import load_reference
+from autograder.hidden.cases import integer_batch
 from autograder.toolkit.checks import numerical_gradient
 
 SHAPES = ((1, 3, 2), (4, 5, 3), (7, 2, 4), (10, 6, 10))      # (N, D, C)
@@ -29,19 +30,6 @@ def _rng(*key):
 
 def batch(rng, N, D, C):
     return 0.5 * rng.normal(size=(D, C)), rng.normal(size=(N, D)), rng.integers(0, C, size=N)
-
-
-def integer_batch(rng, N=6, D=3, C=4):
-    """Integer scores with ties and margins of exactly 0 (redrawn until both occur)."""
-    while True:
-        W = rng.integers(-2, 3, size=(D, C)).astype(np.float64)
-        X = rng.integers(-2, 3, size=(N, D)).astype(np.float64)
-        y = rng.integers(0, C, size=N)
-        s = X @ W
-        diff = s - s[np.arange(N), y][:, None]
-        diff[np.arange(N), y] = 5.0
-        if np.any(diff == -1.0) and np.any(diff == 0.0):
-            return W, X, y
 
 
 def large_batches(rng):

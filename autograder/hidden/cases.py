@@ -90,3 +90,18 @@ def large_logit_networks(rng):
         if name == "near 1000":
             net["b2"][1:] += shift
         yield name, net
+
+
+# ---------------------------------------------------------------- chapter 5
+def integer_batch(rng, N=6, D=3, C=4):
+    """W (D, C), X (N, D) of small integers and labels y (N,): the scores X W are integers,
+    with ties and margins of exactly 0 (redrawn until both occur)."""
+    while True:
+        W = rng.integers(-2, 3, size=(D, C)).astype(np.float64)
+        X = rng.integers(-2, 3, size=(N, D)).astype(np.float64)
+        y = rng.integers(0, C, size=N)
+        s = X @ W
+        diff = s - s[np.arange(N), y][:, None]
+        diff[np.arange(N), y] = 5.0
+        if np.any(diff == -1.0) and np.any(diff == 0.0):
+            return W, X, y

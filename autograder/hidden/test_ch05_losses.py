@@ -14,6 +14,7 @@ notebook's own (``reference.GLOBAL_MAX``), so the two say the same.
 import numpy as np
 
 from autograder.grading.testkit import points
+from autograder.hidden.cases import integer_batch
 from autograder.toolkit.checks import (
     check_close,
     check_in_order,
@@ -34,20 +35,6 @@ def batch(rng, N, D, C, scale=0.5):
     y = rng.integers(0, C, size=N)
     y[-1] = C - 1
     return scale * rng.normal(size=(D, C)), rng.normal(size=(N, D)), y
-
-
-def integer_batch(rng, N, D, C):
-    """Small integer weights and inputs: the scores are integers, with ties and margins of
-    exactly 0; redrawn until both occur."""
-    while True:
-        W = rng.integers(-2, 3, size=(D, C)).astype(np.float64)
-        X = rng.integers(-2, 3, size=(N, D)).astype(np.float64)
-        y = rng.integers(0, C, size=N)
-        s = X @ W
-        diff = s - s[np.arange(N), y][:, None]
-        diff[np.arange(N), y] = 5.0
-        if np.any(diff == -1.0) and np.any(diff == 0.0):
-            return W, X, y
 
 
 WRONG_AXIS = ("the softmax is normalised over axis 0 (the batch) instead of axis 1 (the "
