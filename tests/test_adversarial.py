@@ -120,9 +120,16 @@ def listener():
     server.close()
 
 
+# User mode confines the worker the same way whatever the chapter: it is attacked through
+# the first chapter, one with dict state (bn_param) and the last, to keep the suite short.
+USER_MODE_CHAPTERS = {"ch01_gates", "ch06_batchnorm", "ch08_optimizers"}
+
+
 @pytest.mark.parametrize("name", assignments())
 @pytest.mark.parametrize("attack", sorted(ATTACKS))
 def test_attack_gains_nothing(name, attack, listener, mode):
+    if mode == "user" and name not in USER_MODE_CHAPTERS:
+        pytest.skip("user mode is attacked through %s" % ", ".join(sorted(USER_MODE_CHAPTERS)))
     solution = json.loads(solution_path(name).read_text(encoding="utf-8"))
     fid = last_graded(name, solution)     # earlier functions keep their points
     body = ATTACKS[attack].replace("{name}", fid).replace("{chapter}", name).replace(
